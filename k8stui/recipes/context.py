@@ -1,0 +1,53 @@
+"""What a template sees: the spec, the node, its OS, the version catalog, and published outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from k8stui.model import versions
+from k8stui.model.cluster import ClusterSpec, NodeSpec, SSHSpec
+from k8stui.model.facts import Facts, OsInfo
+from k8stui.model.versions import Version
+
+
+@dataclass(frozen=True)
+class StepContext:
+    spec: ClusterSpec
+    node: NodeSpec
+    os: OsInfo
+    facts: Facts | None = None
+    all_facts: dict[str, Facts] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)  # published by earlier steps (any node)
+
+    @property
+    def version(self) -> Version:
+        return Version.parse(self.spec.kubernetes.version)
+
+    @property
+    def ssh(self) -> SSHSpec:
+        return self.spec.ssh_for(self.node)
+
+    @property
+    def is_first_control_plane(self) -> bool:
+        first = self.spec.first_control_plane
+        return first is not None and first.name == self.node.name
+
+    def template_vars(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec,
+            "k8s": self.spec.kubernetes,
+            "net": self.spec.network,
+            "prep": self.spec.host_prep,
+            "node": self.node,
+            "node_ip": self.node.node_ip or "",
+            "os": self.os,
+            "facts": self.facts,
+            "all_facts": self.all_facts,
+            "outputs": self.outputs,
+            "v": self.version,
+            "versions": versions,
+            "ssh": self.ssh,
+            "first_cp": self.spec.first_control_plane,
+            "is_first_cp": self.is_first_control_plane,
+        }

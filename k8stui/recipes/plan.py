@@ -1,0 +1,113 @@
+"""plan(spec, ...) -> for each node, the ordered steps that apply to it, plus the cross-node waits.
+
+Planning needs no network: a node's OS comes from its facts when known, else `os:` in the file,
+else the `--os` override. Script numbers are catalog positions, so they do not shift between OSes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from k8stui.model.cluster import ClusterSpec, NodeSpec
+from k8stui.model.facts import Facts, OsInfo
+from k8stui.recipes.catalog import CATALOG
+from k8stui.recipes.context import StepContext
+from k8stui.recipes.protocol import script_name
+from k8stui.recipes.render import render_step
+from k8stui.recipes.step import Step, Target
+
+UNKNOWN_OS = OsInfo("unknown", "")
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    step: Step
+    node: str
+    number: int  # position in the catalog: the NN of `NN-<id>.sh`
+    waits_for: tuple[tuple[str, str], ...] = ()  # (node, step id) on other nodes
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.node, self.step.id)
+
+    @property
+    def script(self) -> str:
+        return script_name(self.number, self.step.id)
+
+
+@dataclass
+class Plan:
+    spec: ClusterSpec
+    nodes: dict[str, list[PlannedStep]] = field(default_factory=dict)
+    os: dict[str, OsInfo] = field(default_factory=dict)
+
+    def steps(self, node: str) -> list[PlannedStep]:
+        return self.nodes[node]
+
+    def find(self, node: str, step_id: str) -> PlannedStep | None:
+        return next((p for p in self.nodes.get(node, []) if p.step.id == step_id), None)
+
+    def __iter__(self) -> Iterator[PlannedStep]:
+        for steps in self.nodes.values():
+            yield from steps
+
+    def context(self, node: str, facts: dict[str, Facts] | None = None,
+                outputs: dict[str, str] | None = None) -> StepContext:
+        facts = facts or {}
+        return StepContext(self.spec, self.spec.node(node), self.os[node], facts.get(node), facts, outputs or {})
+
+    def render(self, planned: PlannedStep, facts: dict[str, Facts] | None = None,
+               outputs: dict[str, str] | None = None) -> str:
+        return render_step(planned.step, planned.number, self.context(planned.node, facts, outputs))
+
+
+def members(spec: ClusterSpec, target: Target | str) -> list[NodeSpec]:
+    """The nodes a target names, in file order."""
+    target = Target(target)
+    first = spec.first_control_plane
+    if target is Target.ALL:
+        return list(spec.nodes)
+    if target is Target.CONTROL_PLANES:
+        return spec.control_planes
+    if target is Target.FIRST_CONTROL_PLANE:
+        return [first] if first else []
+    if target is Target.OTHER_CONTROL_PLANES:
+        return spec.control_planes[1:]
+    return spec.workers
+
+
+def node_os(node: NodeSpec, facts: dict[str, Facts] | None, override: str | None) -> OsInfo:
+    if facts and node.name in facts:
+        return facts[node.name].os
+    text = node.os or override
+    return OsInfo.parse(text) if text else UNKNOWN_OS
+
+
+def build_plan(spec: ClusterSpec, facts: dict[str, Facts] | None = None, os_override: str | None = None) -> Plan:
+    plan = Plan(spec)
+    for node in spec.nodes:
+        plan.os[node.name] = node_os(node, facts, os_override)
+    targeted = {s.id: {n.name for n in members(spec, s.targets)} for s in CATALOG}
+    for node in spec.nodes:
+        ctx = plan.context(node.name, facts)
+        chosen: list[PlannedStep] = []
+        for number, step in enumerate(CATALOG):
+            if node.name in targeted[step.id] and step.applies(ctx):
+                chosen.append(PlannedStep(step, node.name, number))
+        plan.nodes[node.name] = chosen
+    _link(plan)
+    return plan
+
+
+def _link(plan: Plan) -> None:
+    """Resolve `needs` into concrete (node, step) waits, keeping only steps that are planned."""
+    for name, steps in plan.nodes.items():
+        linked = []
+        for planned in steps:
+            waits = []
+            for need in planned.step.needs:
+                nodes = [name] if need.on == "self" else [n.name for n in members(plan.spec, need.on)]
+                waits += [(n, need.step) for n in nodes if n != name and plan.find(n, need.step)]
+            linked.append(PlannedStep(planned.step, name, planned.number, tuple(waits)))
+        plan.nodes[name] = linked
