@@ -36,3 +36,14 @@ def is_marker(line: str) -> bool:
 
 def script_name(index: int, step_id: str) -> str:
     return f"{index:02d}-{step_id}.sh"
+
+# How the engine runs a step on a node (k8stui.engine.ssh implements it; the simulator and the lab
+# only rely on these facts):
+# 1. Upload: one exec session whose command writes stdin to `<dir>/<NN>-<id>.sh` (0700 file in a
+#    0700 directory): `<dir>` is STEPS_DIR for root, `$HOME/` + USER_STAGING for a sudo user, who
+#    then `sudo install`s it into STEPS_DIR. The script's first lines carry STEP_HEADER.
+# 2. Run: one exec session whose command contains the script path and the mode word
+#    (run | check | apply | publish) and wraps it in `timeout --kill-after` in its own process group.
+#    With a sudo password, stdin carries only the password (`sudo -S -p ''`), never the script.
+# 3. Markers on stdout (OUTPUT, STATUS, PROGRESS) are parsed by the engine and kept out of the
+#    human log; everything else is the step's output.
