@@ -9,6 +9,7 @@ from k8stui.model import versions
 from k8stui.model.cluster import ClusterSpec, NodeSpec, SSHSpec
 from k8stui.model.facts import Facts, OsInfo
 from k8stui.model.versions import Version
+from k8stui.recipes.ports import parse_endpoint, ports_for
 
 
 @dataclass(frozen=True)
@@ -50,4 +51,8 @@ class StepContext:
             "ssh": self.ssh,
             "first_cp": self.spec.first_control_plane,
             "is_first_cp": self.is_first_control_plane,
+            # Firewall openings for this node (k8stui.recipes.ports is the one table) and the endpoint split.
+            "ports": ports_for(self.node.role, self.spec.network.cni,
+                               workloads=self.spec.kubernetes.untaint_control_plane),
+            "endpoint": parse_endpoint(self.spec.kubernetes.control_plane_endpoint),
         }
