@@ -144,7 +144,8 @@ def mirror_problem(mirror: str, version: Version) -> str | None:
 
 def mirror_warning(mirror: str, version: Version) -> str | None:
     if mirror == "aliyun" and version.minor > ALIYUN_VERIFIED_MAX_MINOR:
-        return f"the aliyun mirror is confirmed up to 1.{ALIYUN_VERIFIED_MAX_MINOR}; {version.minor_str} is unverified"
+        return (f"the aliyun mirror is confirmed up to 1.{ALIYUN_VERIFIED_MAX_MINOR}; "
+                f"{version.minor_str} is unverified")
     return None
 
 
@@ -216,7 +217,8 @@ def yum_repo(mirror: str, version: Version, arch: str = "x86_64") -> YumRepo:
             pin=f"{version}",
         )
     base = f"{_pkgs_base(mirror)}/{version.minor_str}/rpm/"
-    return YumRepo(baseurl=base, gpgkey=_key_url(mirror, version, "rpm"), repo_gpgcheck=False, pin=f"{version}")
+    key = _key_url(mirror, version, "rpm")
+    return YumRepo(baseurl=base, gpgkey=key, repo_gpgcheck=False, pin=f"{version}")
 
 
 def _key_url(mirror: str, version: Version, kind: str) -> str:
@@ -267,3 +269,109 @@ def control_plane_taint_keys(version: Version) -> list[str]:
     if version.minor <= 24:
         return ["node-role.kubernetes.io/master", "node-role.kubernetes.io/control-plane"]
     return ["node-role.kubernetes.io/control-plane"]
+
+
+def ttl_seconds(ttl: str) -> int:
+    """`24h`, `1h30m`, `90s`, `0` -> seconds (0 = the token never expires)."""
+    total, number = 0, ""
+    for char in ttl:
+        if char.isdigit():
+            number += char
+            continue
+        total += int(number or 0) * {"h": 3600, "m": 60, "s": 1}[char]
+        number = ""
+    return total + int(number or 0)
+
+
+def kubeadm_duration(ttl: str) -> str:
+    """A tokenTTL as kubeadm's metav1.Duration text (`0` -> `0s`)."""
+    return "0s" if ttl_seconds(ttl) == 0 else ttl
+
+
+# --- container runtime ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContainerdKeys:
+    """Where the two settings k8stui changes live in one containerd config layout.
+
+    containerd 1.x writes `version = 2`, 2.x writes `version = 3`; a 1.x key on 2.x is silently
+    ignored, so the key names must follow the layout the installed containerd generated.
+    """
+
+    config_version: int
+    sandbox_section: str
+    sandbox_key: str
+    runc_options_section: str
+    quote: str  # how `containerd config default` quotes strings in this layout
+
+
+CONTAINERD_KEYS: dict[int, ContainerdKeys] = {
+    2: ContainerdKeys(2, 'plugins."io.containerd.grpc.v1.cri"', "sandbox_image",
+                      'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options', '"'),
+    3: ContainerdKeys(3, "plugins.'io.containerd.cri.v1.images'.pinned_images", "sandbox",
+                      "plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options", "'"),
+}
+
+
+def containerd_keys(config_version: int) -> ContainerdKeys:
+    """The key names for a config `version = N` (2 = containerd 1.x, 3 = containerd 2.x)."""
+    return CONTAINERD_KEYS[config_version]
+
+
+def expected_containerd_config_version(version: Version) -> int:
+    """The layout `render` shows: 2.x (version 3) when the Kubernetes version needs containerd 2."""
+    return 3 if needs_containerd_2(version) else 2
+
+
+CRICTL_TIMEOUT = 30
+# dockershim (< 1.24) talks an old Docker API; Docker 29 refuses API versions that old. Install the
+# newest 20.10 (the last series validated with 1.23) when the repository has it for the distro.
+DOCKER_CE_SERIES = "20.10"
+
+# --- China presets: images that are not on a Kubernetes image mirror ---------------------------
+# registry.k8s.io, ghcr.io and docker.io are unreachable or slow from mainland China. These
+# pull-through mirrors (DaoCloud's public ones) are UNVERIFIED defaults: edit them here.
+CHINA_MIRRORS = ("aliyun", "aliyun-legacy", "ustc", "tuna")
+CHINA_REGISTRY_HINTS = ("aliyuncs.com",)
+GHCR_CHINA = "ghcr.m.daocloud.io"
+DOCKER_HUB_CHINA = "docker.m.daocloud.io"
+DOCKER_REGISTRY_MIRRORS_CHINA = ("https://docker.m.daocloud.io",)
+
+FLANNEL_VERSION = "v0.26.7"
+FLANNEL_CNI_PLUGIN_VERSION = "v1.6.2-flannel1"
+CALICO_VERSION = "v3.29.3"
+SMOKE_IMAGE = "nginx:1.27-alpine"
+
+
+def is_china_preset(mirror: str, image_repository: str) -> bool:
+    """A China package mirror or image repository was chosen: use the China image mirrors too."""
+    return mirror in CHINA_MIRRORS or any(h in image_repository for h in CHINA_REGISTRY_HINTS)
+
+
+def _ghcr(china: bool) -> str:
+    return GHCR_CHINA if china else "ghcr.io"
+
+
+def _docker_hub(china: bool) -> str:
+    return DOCKER_HUB_CHINA if china else "docker.io"
+
+
+def flannel_images(china: bool) -> tuple[str, str]:
+    """(flanneld image, flannel CNI plugin image)."""
+    base = f"{_ghcr(china)}/flannel-io"
+    return f"{base}/flannel:{FLANNEL_VERSION}", f"{base}/flannel-cni-plugin:{FLANNEL_CNI_PLUGIN_VERSION}"
+
+
+def calico_images(china: bool) -> dict[str, str]:
+    base = f"{_docker_hub(china)}/calico"
+    return {name: f"{base}/{name}:{CALICO_VERSION}" for name in ("cni", "node", "kube-controllers")}
+
+
+def smoke_image(china: bool) -> str:
+    """The smoke test's web server: nginx from Docker Hub (or its China mirror)."""
+    return f"{_docker_hub(china)}/library/{SMOKE_IMAGE}"
+
+
+def docker_registry_mirrors(china: bool) -> list[str]:
+    return list(DOCKER_REGISTRY_MIRRORS_CHINA) if china else []

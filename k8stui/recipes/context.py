@@ -9,6 +9,7 @@ from k8stui.model import versions
 from k8stui.model.cluster import ClusterSpec, NodeSpec, SSHSpec
 from k8stui.model.facts import Facts, OsInfo
 from k8stui.model.versions import Version
+from k8stui.recipes import artifacts
 from k8stui.recipes.ports import parse_endpoint, ports_for
 
 
@@ -55,4 +56,6 @@ class StepContext:
             "ports": ports_for(self.node.role, self.spec.network.cni,
                                workloads=self.spec.kubernetes.untaint_control_plane),
             "endpoint": parse_endpoint(self.spec.kubernetes.control_plane_endpoint),
+            # Config files and manifests (kubeadm, CNI, runtime) the Kubernetes steps embed.
+            "artifacts": artifacts,
         }
