@@ -57,6 +57,14 @@ class RunStarted(Event):
 
 
 @dataclass(frozen=True)
+class NodePlanned(Event):
+    """A node's plan changed once its facts were known (its OS adds or drops steps)."""
+
+    node: str
+    steps: tuple[str, ...]  # planned step ids, in order
+
+
+@dataclass(frozen=True)
 class NodeConnected(Event):
     node: str
     detail: str = ""  # "root@10.0.0.11:22 via bastion"
@@ -117,4 +125,7 @@ class RunFinished(Event):
     summary: Summary
 
 
-EngineEvent = RunStarted | NodeConnected | StepStarted | StepOutput | StepProgress | StepFinished | NodeFinished | RunFinished
+EngineEvent = (
+    RunStarted | NodePlanned | NodeConnected | StepStarted | StepOutput | StepProgress | StepFinished
+    | NodeFinished | RunFinished
+)
