@@ -21,15 +21,16 @@ KIND = "Cluster"
 # Quoting protects us anyway; this rejects what can never be valid before anything runs.
 _SAFE = re.compile(r"^[A-Za-z0-9._:@/\-\[\]%+=,~]+$")
 _RFC1123_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 _DURATION = re.compile(r"^(0|(\d+h)?(\d+m)?(\d+s)?)$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _IFACE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
 
 
 def _safe(value: str) -> str:
-    if not value or not _SAFE.match(value):
-        raise ValueError(f"{value!r} contains characters that are not allowed here (spaces, quotes, ;, $, ...)")
+    if not value or not _SAFE.fullmatch(value):
+        raise ValueError(f"{value!r} contains characters not allowed here (spaces, quotes, ;, $, ...)")
     return value
 
 
@@ -40,7 +41,7 @@ def _host(value: str) -> str:
         return value
     except ValueError:
         pass
-    if not _HOSTNAME.match(value):
+    if not _HOSTNAME.fullmatch(value):
         raise ValueError(f"{value!r} is neither an IP address nor a valid host name")
     return value
 
@@ -62,7 +63,7 @@ def _host_port(value: str) -> str:
 
 def _bastion(value: str) -> str:
     user, at, rest = value.rpartition("@")
-    if at and not re.match(r"^[a-z_][a-z0-9_.-]*$", user):
+    if at and not re.fullmatch(r"^[a-z_][a-z0-9_.-]*$", user):
         raise ValueError(f"{value!r}: {user!r} is not a valid user name")
     host, sep, port = rest.rpartition(":")
     if sep and port.isdigit():
@@ -83,7 +84,7 @@ def _duration(value: str | int) -> str:
     text = str(value).strip()
     if text in ("", "0h", "0s", "0m"):
         text = "0"
-    if not _DURATION.match(text) or text == "":
+    if not _DURATION.fullmatch(text) or text == "":
         raise ValueError(f"{value!r} is not a duration like 24h, 1h30m or 0 (never expires)")
     return text
 
@@ -135,7 +136,7 @@ class KubernetesSpec(Model):
     @classmethod
     def _version(cls, value: object) -> str:
         text = str(value).strip().removeprefix("v")
-        if not re.match(r"^1\.\d{1,2}(\.\d{1,3})?$", text):
+        if not re.fullmatch(r"^1\.\d{1,2}(\.\d{1,3})?$", text):
             raise ValueError(f"{value!r} is not a Kubernetes version like 1.34.6 or 1.34")
         return text
 
@@ -149,7 +150,7 @@ class KubernetesSpec(Model):
     def _mirror(cls, value: str) -> str:
         if value in MIRROR_PRESETS:
             return value
-        if re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~:/%-]*)?$", value):
+        if re.fullmatch(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~:/%-]*)?$", value):
             return value.rstrip("/")
         raise ValueError(
             f"{value!r} is not a mirror: use one of {', '.join(MIRROR_PRESETS)} or an https:// URL base"
@@ -162,7 +163,7 @@ class NetworkSpec(Model):
     dns_domain: Annotated[str, AfterValidator(_host)] = "cluster.local"
     cni: Cni = "flannel"
     proxy_mode: ProxyMode = "iptables"
-    interface: Annotated[str, AfterValidator(lambda v: _check(v, _IFACE, "a network interface name"))] | None = None
+    interface: Annotated[str, AfterValidator(lambda v: _check(v, _IFACE, "an interface name"))] | None = None
 
 
 class HostPrepSpec(Model):
@@ -173,13 +174,22 @@ class HostPrepSpec(Model):
 
 
 def _check(value: str, pattern: re.Pattern[str], what: str) -> str:
-    if not pattern.match(value):
+    if not pattern.fullmatch(value):
         raise ValueError(f"{value!r} is not {what}")
     return value
 
 
-EnvName = Annotated[str, AfterValidator(lambda v: _check(v, _ENV_NAME, "an environment variable name"))]
-UserName = Annotated[str, AfterValidator(lambda v: _check(v, re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$"), "a user name"))]
+def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    return AfterValidator(lambda v: _check(v, pattern, what))
+
+
+_USER = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+_OS = re.compile(r"^[a-z]+-[0-9.]+$")
+EnvName = Annotated[str, _matching(_ENV_NAME, "an environment variable name")]
+UserName = Annotated[str, _matching(_USER, "a user name")]
+NodeName = Annotated[str, _matching(_RFC1123_LABEL, "a node name (RFC 1123: a-z, 0-9, -)")]
+OsName = Annotated[str, _matching(_OS, "an OS like ubuntu-22.04")]
+ClusterName = Annotated[str, _matching(_RFC1123_LABEL, "a cluster name of a-z, 0-9 and -")]
 PathStr = Annotated[str, AfterValidator(_safe)]
 
 
@@ -198,6 +208,9 @@ class SSHOverride(Model):
     host_key_policy: HostKeyPolicy | None = None
 
 
+NULLABLE_SSH_KEYS = frozenset({"identity_file", "password", "password_env", "sudo_password_env", "bastion"})
+
+
 class SSHSpec(SSHOverride):
     """Cluster-wide SSH defaults: every key has a value."""
 
@@ -213,6 +226,9 @@ class SSHSpec(SSHOverride):
         if override is None:
             return self
         changes = {k: getattr(override, k) for k in override.model_fields_set}
+        # A null only overrides keys that may be null (identityFile: null = use the agent);
+        # `port: null` in a node's block means "no override", never "no port".
+        changes = {k: v for k, v in changes.items() if v is not None or k in NULLABLE_SSH_KEYS}
         return self.model_copy(update=changes)
 
     @property
@@ -221,12 +237,18 @@ class SSHSpec(SSHOverride):
 
 
 class NodeSpec(Model):
-    name: Annotated[str, AfterValidator(lambda v: _check(v, _RFC1123_LABEL, "a valid node name (RFC 1123: a-z, 0-9, -)"))]
+    name: NodeName
     address: Host
     internal_ip: IPAddr | None = Field(None, alias="internalIP")
     role: Role = "worker"
-    os: Annotated[str, AfterValidator(lambda v: _check(v, re.compile(r"^[a-z]+-[0-9.]+$"), "an OS like ubuntu-22.04"))] | None = None
+    os: OsName | None = None
     ssh: SSHOverride | None = None
+
+    @field_validator("ssh")
+    @classmethod
+    def _empty_override(cls, value: SSHOverride | None) -> SSHOverride | None:
+        """`ssh: {}` overrides nothing: keep it as None so a saved file round-trips."""
+        return value if value is not None and value.model_fields_set else None
 
     @property
     def node_ip(self) -> str | None:
@@ -246,7 +268,7 @@ class NodeSpec(Model):
 class ClusterSpec(Model):
     api_version: Literal["k8stui/v1"] = API_VERSION
     kind: Literal["Cluster"] = KIND
-    name: Annotated[str, AfterValidator(lambda v: _check(v, _RFC1123_LABEL, "a cluster name of a-z, 0-9 and -"))] = "lab"
+    name: ClusterName = "lab"
     kubernetes: KubernetesSpec = Field(default_factory=KubernetesSpec)
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     host_prep: HostPrepSpec = Field(default_factory=HostPrepSpec)
