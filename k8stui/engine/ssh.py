@@ -1,0 +1,344 @@
+"""A node's SSH session: one connection for the whole run, step scripts uploaded and run by path.
+
+The wire shapes are in `k8stui.engine.remote` (and `k8stui.recipes.protocol`); this module adds the
+connection lifecycle (reconnect once), streaming, sudo handling, timeouts and cancellation.
+Secrets (passwords) only ever travel on a channel's stdin, never in argv or in logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets as _random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import asyncssh
+
+from k8stui.engine import remote
+from k8stui.engine.dial import DialSettings, HostKeyPrompt, Link, open_route
+from k8stui.engine.errors import ConnectionLost, SSHError, StepTimeout, SudoError
+from k8stui.engine.hostkeys import KnownHostsFile
+from k8stui.engine.sshconfig import resolve
+from k8stui.model.cluster import NodeSpec, SSHSpec
+
+__all__ = ["ConnectOptions", "HostKeyPrompt", "NodeSession", "OnLine", "Secrets"]
+
+OnLine = Callable[[str, str], None]  # (stream "out" | "err", line without its newline)
+T = TypeVar("T")
+MODES = ("run", "check", "apply", "publish")
+LOCAL_GRACE = 5.0  # the remote `timeout` normally fires first; this bounds a node that stopped answering
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_DROPS = (asyncssh.Error, OSError)
+
+
+@dataclass
+class Secrets:
+    """Passwords for this run only (never persisted); key "*" applies to every node."""
+
+    ssh_passwords: dict[str, str] = field(default_factory=dict)
+    sudo_passwords: dict[str, str] = field(default_factory=dict)
+
+    def ssh_password(self, node: str) -> str | None:
+        return self.ssh_passwords.get(node, self.ssh_passwords.get("*"))
+
+    def sudo_password(self, node: str) -> str | None:
+        return self.sudo_passwords.get(node, self.sudo_passwords.get("*"))
+
+    def __repr__(self) -> str:  # never print the values
+        return f"Secrets(ssh={sorted(self.ssh_passwords)}, sudo={sorted(self.sudo_passwords)})"
+
+
+@dataclass
+class ConnectOptions:
+    connect_timeout: float = 15.0
+    keepalive_interval: float = 30.0
+    ssh_config: bool = True  # honor ~/.ssh/config (Host aliases, User, Port, IdentityFile, ProxyJump)
+    agent: bool = True
+    ssh_config_path: str = "~/.ssh/config"
+    upload_timeout: float = 60.0
+    cancel_timeout: float = 30.0
+
+
+@dataclass
+class _Running:
+    """A remote process we started and may have to kill: its channel and its pidfile."""
+
+    proc: asyncssh.SSHClientProcess
+    pidfile: remote.RemotePath
+    sudo: bool
+
+
+@dataclass
+class _Watch:
+    """What the output told us so far: did the wrapper start (sudo let us in)? sudo's own words."""
+
+    started: bool = False
+    early_err: list[str] = field(default_factory=list)
+
+
+class NodeSession:
+    """The SSH session of one node, reused by every step of a run."""
+
+    def __init__(self, node: NodeSpec, ssh: SSHSpec, *, secrets: Secrets,
+                 options: ConnectOptions | None = None, prompt: HostKeyPrompt | None = None) -> None:
+        self.node = node
+        self.ssh = ssh
+        self._secrets = secrets
+        self._options = options or ConnectOptions()
+        self._prompt = prompt
+        self._link: Link | None = None
+        self._detail = ""
+        self._running: dict[int, _Running] = {}
+        self._connecting = asyncio.Lock()
+
+    # -- connection ----------------------------------------------------------------------------------
+
+    async def connect(self) -> str:
+        """Connect (if not connected yet) and return e.g. `ops@10.0.0.11:22 via root@bastion:22`."""
+        async with self._connecting:
+            if self._link is not None and self._link.alive:
+                return self._detail
+            await self._drop()
+            route = resolve(self.node, self.ssh, use_config=self._options.ssh_config,
+                            config_path=self._options.ssh_config_path)
+            self._link = await open_route(route, self._settings(route.config_paths), self._ssh_password())
+            self._detail = route.describe()
+            return self._detail
+
+    def _settings(self, config_paths: tuple[str, ...]) -> DialSettings:
+        opts = self._options
+        return DialSettings(KnownHostsFile(self.ssh.known_hosts), self.ssh.host_key_policy,
+                            opts.connect_timeout, opts.keepalive_interval, opts.agent, self._prompt,
+                            config_paths)
+
+    def _ssh_password(self) -> str | None:
+        password = self._secrets.ssh_password(self.node.name)
+        if password is None and self.ssh.password is not None:
+            password = self.ssh.password.get_secret_value()
+        return password
+
+    async def _drop(self) -> None:
+        link, self._link = self._link, None
+        if link is not None:
+            await link.close()
+
+    async def _reconnect(self, why: str) -> None:
+        """The one reconnect we allow per dropped connection."""
+        await self._drop()
+        try:
+            await self.connect()
+        except SSHError as exc:
+            raise ConnectionLost(f"{self.node.name}: connection lost ({why}) and reconnecting failed: "
+                                 f"{exc.message}") from exc
+
+    async def _with_link(self, start: Callable[[asyncssh.SSHClientConnection], Awaitable[T]]) -> T:
+        """Run `start` on the live connection; if the connection turns out dropped, reconnect once."""
+        if self._link is None:
+            await self.connect()
+        elif not self._link.alive:
+            await self._reconnect("dropped while idle")
+        assert self._link is not None
+        try:
+            return await start(self._link.conn)
+        except _DROPS as exc:
+            if self._link is not None and self._link.alive:
+                raise SSHError(f"{self.node.name}: {_reason(exc)}") from exc
+            await self._reconnect(_reason(exc))
+            assert self._link is not None
+            return await start(self._link.conn)
+
+    async def close(self) -> None:
+        await self._drop()
+
+    async def __aenter__(self) -> NodeSession:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- privileges ----------------------------------------------------------------------------------
+
+    @property
+    def _is_root(self) -> bool:
+        return self.ssh.user == "root"
+
+    def _sudo_password(self) -> str | None:
+        return self._secrets.sudo_password(self.node.name) if self.ssh.needs_sudo else None
+
+    def _prefix(self, sudo: bool) -> str:
+        return remote.sudo_prefix(sudo, self._sudo_password() is not None)
+
+    def _run_dir(self, privileged: bool) -> remote.RemotePath:
+        return remote.ROOT_RUN if (privileged and self.ssh.needs_sudo) or self._is_root else remote.USER_RUN
+
+    # -- steps and commands --------------------------------------------------------------------------
+
+    async def run_script(self, name: str, text: str, mode: str = "run", *, timeout: float,
+                         on_line: OnLine) -> int:
+        """Upload `text` as step script `name` (e.g. `03-prep.sh`) and run `bash <path> <mode>`."""
+        if mode not in MODES or not _NAME.match(name):
+            raise ValueError(f"bad step script {name!r} or mode {mode!r}")
+        sudo = self.ssh.needs_sudo
+        script = remote.ROOT_STEPS.child(name) if (sudo or self._is_root) else remote.USER_STEPS.child(name)
+        staged = remote.USER_STEPS.child(name) if sudo else None
+        await self._upload(staged or script, text)
+        pid_name = f"{name.removesuffix('.sh')}-{_random.token_hex(4)}.pid"
+        command = remote.step_command(self._prefix(sudo), script, mode, timeout, pid_name,
+                                      staged=staged, run_dir=self._run_dir(True))
+        return await self._execute(command, pid_name, name, timeout, on_line, sudo)
+
+    async def run_command(self, command: str, *, timeout: float, on_line: OnLine,
+                          privileged: bool = True) -> int:
+        """Run a diagnostic shell command (through sudo when the node needs it and `privileged`)."""
+        sudo = privileged and self.ssh.needs_sudo
+        pid_name = f"cmd-{_random.token_hex(4)}.pid"
+        line = remote.shell_command(self._prefix(sudo), self._run_dir(privileged), command, timeout, pid_name)
+        return await self._execute(line, pid_name, "command", timeout, on_line, sudo)
+
+    async def _upload(self, dest: remote.RemotePath, text: str) -> None:
+        data = text if text.endswith("\n") else text + "\n"
+
+        async def send(conn: asyncssh.SSHClientConnection) -> asyncssh.SSHCompletedProcess:
+            command = remote.upload_command(dest)
+            return await conn.run(command, input=data, timeout=self._options.upload_timeout)
+
+        try:
+            result = await self._with_link(send)
+        except asyncssh.TimeoutError:
+            raise SSHError(f"{self.node.name}: uploading {dest.path} timed out") from None
+        if result.exit_status != 0:
+            raise SSHError(f"{self.node.name}: cannot write {dest.path}: {str(result.stderr).strip()}")
+
+    async def _execute(self, command: str, pid_name: str, label: str, timeout: float,
+                       on_line: OnLine, sudo: bool) -> int:
+        password = self._sudo_password() if sudo else None
+        proc = await self._with_link(lambda conn: _start(conn, command, password))
+        running = _Running(proc, self._run_dir(sudo or self._is_root).child(pid_name), sudo)
+        self._running[id(running)] = running
+        try:
+            return await self._await(running, label, timeout, on_line)
+        finally:
+            self._running.pop(id(running), None)
+
+    async def _await(self, running: _Running, label: str, timeout: float, on_line: OnLine) -> int:
+        watch, began = _Watch(), time.monotonic()
+        limit = remote.limit_seconds(timeout)
+        try:
+            code = await asyncio.wait_for(_pump(running.proc, on_line, watch), limit + LOCAL_GRACE)
+        except asyncio.TimeoutError:
+            await self._stop([running])
+            raise StepTimeout(f"{self.node.name}: {label} did not finish within {limit}s; "
+                              "stopped it") from None
+        except asyncio.CancelledError:
+            await asyncio.shield(self._stop([running]))
+            raise
+        except _DROPS as exc:
+            raise self._lost_midway(label, exc) from exc
+        if code is None:
+            raise self._lost_midway(label, None)
+        self._check_sudo(watch, code)
+        if code in (124, 137) and time.monotonic() - began >= limit - 0.5:
+            raise StepTimeout(f"{self.node.name}: {label} did not finish within {limit}s; "
+                              f"its process group was killed")
+        return code
+
+    def _lost_midway(self, label: str, exc: BaseException | None) -> ConnectionLost:
+        why = _reason(exc) if exc else "the channel closed without an exit status"
+        return ConnectionLost(f"{self.node.name}: connection lost while running {label} ({why}); "
+                              "it may still be running on the node")
+
+    def _check_sudo(self, watch: _Watch, code: int) -> None:
+        if watch.started or code == 0 or not self.ssh.needs_sudo:
+            return
+        problem = sudo_problem(watch.early_err)
+        if problem:
+            raise SudoError(f"{self.node.name}: sudo as {self.ssh.user} failed: {problem}")
+
+    # -- cancellation --------------------------------------------------------------------------------
+
+    async def cancel(self) -> None:
+        """Stop the remote process group(s) of whatever this session is running now."""
+        running = list(self._running.values())
+        if running:
+            await self._stop(running)
+
+    async def _stop(self, running: list[_Running]) -> None:
+        """TERM then KILL each remote process group (separate session), then close the channels."""
+        for sudo in (True, False):
+            pidfiles = [r.pidfile for r in running if r.sudo == sudo]
+            if pidfiles:
+                await self._kill(pidfiles, sudo)
+        for item in running:
+            item.proc.close()
+
+    async def _kill(self, pidfiles: list[remote.RemotePath], sudo: bool) -> None:
+        command = remote.cancel_command(self._prefix(sudo), pidfiles)
+        password = self._sudo_password() if sudo else None
+
+        async def kill(conn: asyncssh.SSHClientConnection) -> None:
+            proc = await _start(conn, command, password)
+            await proc.wait()
+
+        try:
+            await asyncio.wait_for(self._with_link(kill), self._options.cancel_timeout)
+        except (asyncio.TimeoutError, SSHError, *_DROPS):
+            pass  # best effort: the remote `timeout` still bounds what we could not kill
+
+
+async def _start(conn: asyncssh.SSHClientConnection, command: str,
+                 password: str | None) -> asyncssh.SSHClientProcess:
+    """Open the exec channel; the sudo password (if any) is the only thing ever written to stdin."""
+    proc = await conn.create_process(command, encoding="utf-8", errors="replace")
+    if password is not None:
+        proc.stdin.write(password + "\n")
+    proc.stdin.write_eof()
+    return proc
+
+
+async def _pump(proc: asyncssh.SSHClientProcess, on_line: OnLine, watch: _Watch) -> int | None:
+    await asyncio.gather(_read(proc.stdout, "out", on_line, watch), _read(proc.stderr, "err", on_line, watch))
+    await proc.wait()
+    return proc.returncode
+
+
+async def _read(stream: asyncssh.SSHReader, tag: str, on_line: OnLine, watch: _Watch) -> None:
+    async for raw in stream:
+        line = str(raw).rstrip("\n")
+        if tag == "out" and not watch.started and line == remote.STARTED:
+            watch.started = True
+            continue
+        if tag == "err" and not watch.started:
+            watch.early_err.append(line)
+        on_line(tag, line)
+
+
+_SUDO_PROBLEMS = (
+    (("a password is required", "a terminal is required"),
+     "it needs a password: set sudoPasswordEnv (or allow NOPASSWD for this user)"),
+    (("incorrect password", "sorry, try again", "no password was provided"),
+     "the sudo password was rejected (check sudoPasswordEnv)"),
+    (("must have a tty", "requiretty"),
+     "sudoers requires a tty (requiretty): add `Defaults:<user> !requiretty` on the node"),
+    (("not in the sudoers file", "is not allowed to", "may not run sudo"),
+     "this user may not use sudo on the node"),
+    (("sudo: command not found", "sudo: not found"), "sudo is not installed on the node"),
+)
+
+
+def sudo_problem(lines: list[str]) -> str | None:
+    """Name sudo's own failure from what it printed before our wrapper started, if it was sudo."""
+    text = "\n".join(lines).lower()
+    for needles, message in _SUDO_PROBLEMS:
+        if any(needle in text for needle in needles):
+            return message
+    return None
+
+
+def _reason(exc: BaseException | None) -> str:
+    if isinstance(exc, asyncssh.Error):
+        return exc.reason
+    return str(exc) or type(exc).__name__
