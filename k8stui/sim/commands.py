@@ -1,0 +1,135 @@
+"""SIMULATION: what a simulated node understands of an exec command line.
+
+The real client (k8stui.engine.ssh) wraps its commands in umask/mkdir/mv/sudo/setsid/timeout and
+pidfile bookkeeping; the simulator only needs the intent, so it classifies a command liberally by
+what it contains: an upload (`cat >` into `<NN>-<step>.sh`), a run of such a script with a mode word,
+a kill of a step's pidfile, a staged `install`, a diagnostics command, or a few harmless probes.
+Anything else is `Unknown`, answered with exit 127 so mistakes are loud.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+MODES = ("run", "check", "apply", "publish")
+SCRIPT_RE = re.compile(r"[^\s'\";&|<>()]*?\d{2}-[a-z0-9][a-z0-9-]*\.sh(?![\w.-])")
+_MODE_AFTER_RE = re.compile(r"\d{2}-[a-z0-9][a-z0-9-]*\.sh['\"]?\s+['\"]?(run|check|apply|publish)\b")
+_TARGET_RE = re.compile(r"(\d{2}-[a-z0-9][a-z0-9-]*?)(?=\.sh|\.pid|['\"\s]|$)")
+_UPLOAD_RE = re.compile(r"\bcat\s*>")
+_KILL_RE = re.compile(r"(^|[\s;&|(])(kill|pkill)\s")
+_WRAPPERS = {"sudo", "setsid", "nohup", "env", "exec", "nice", "stdbuf"}
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: str  # where the script ends up (the last `NN-<step>.sh` path of the command)
+    sudo_password: bool  # `sudo -S`: the first stdin line is a password, not the script
+
+
+@dataclass(frozen=True)
+class Install:
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Exec:
+    path: str
+    mode: str
+    timeout: float | None  # from a `timeout [opts] DURATION` wrapper
+    staged_from: str | None = None  # `sudo install SRC PATH && ... PATH run` in one command
+
+
+@dataclass(frozen=True)
+class Kill:
+    target: str | None  # `NN-<step>` from the pidfile path, or None: every running step
+
+
+@dataclass(frozen=True)
+class Plain:
+    """Anything else: diagnostics, probes, or unknown (decided by the diagnostics module)."""
+
+    words: tuple[str, ...]
+    text: str
+
+
+Command = Upload | Install | Exec | Kill | Plain
+
+
+def split(text: str) -> list[str]:
+    """Shell words, tolerating what shlex cannot parse."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def strip_wrappers(words: list[str]) -> list[str]:
+    """Drop `sudo -n -S -p ''`, `timeout 30`, `env X=Y`, `setsid` ... in front of a command."""
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "timeout":
+            i = _after_timeout(words, i) + 1
+        elif word in _WRAPPERS:
+            i += 1
+            while i < len(words) and words[i].startswith("-"):
+                i += 2 if words[i] in ("-p", "-u", "-g") else 1
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", word):
+            i += 1
+        else:
+            break
+    return words[i:]
+
+
+def _after_timeout(words: list[str], i: int) -> int:
+    """Index of the DURATION word of the `timeout` at words[i]."""
+    j = i + 1
+    while j < len(words) and words[j].startswith("-"):
+        j += 2 if words[j] in ("-k", "-s", "--kill-after", "--signal") else 1
+    return j
+
+
+def _seconds(text: str) -> float | None:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", text)
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2)] if match else None
+
+
+def parse_timeout(words: list[str]) -> float | None:
+    for i, word in enumerate(words):
+        if word == "timeout":
+            j = _after_timeout(words, i)
+            return _seconds(words[j]) if j < len(words) else None
+    return None
+
+
+def _mode(text: str, words: list[str]) -> str:
+    match = _MODE_AFTER_RE.search(text)
+    if match:
+        return match.group(1)
+    return next((w for w in words if w in MODES), "run")
+
+
+def classify(text: str) -> Command:
+    scripts = SCRIPT_RE.findall(text)
+    if _UPLOAD_RE.search(text) and scripts:
+        return Upload(scripts[-1], "sudo -S" in text or "sudo -p '' -S" in text)
+    if _KILL_RE.search(text):
+        target = _TARGET_RE.search(text)
+        return Kill(target.group(1) if target else None)
+    words = split(text)
+    if len(scripts) >= 2 and re.search(r"\b(install|cp|mv)\b", text):
+        if not _MODE_AFTER_RE.search(text):
+            return Install(scripts[0], scripts[-1])
+        return Exec(scripts[-1], _mode(text, words), parse_timeout(words), staged_from=scripts[0])
+    if scripts:
+        return Exec(scripts[-1], _mode(text, words), parse_timeout(words))
+    return Plain(tuple(words), text)
+
+
+def script_name(path: str) -> str:
+    """`/var/lib/k8stui/steps/03-hostname.sh` -> `03-hostname.sh`."""
+    return path.rsplit("/", 1)[-1]

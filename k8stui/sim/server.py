@@ -1,0 +1,184 @@
+"""SIMULATION: the asyncssh server side of one simulated node.
+
+Each exec session is classified (k8stui.sim.commands) and answered: uploads are stored, step runs
+are *played* by the node (nothing executes), kills cancel a playing step (its session exits 143),
+a `timeout N` wrapper is honoured (exit 124), a signal on the channel or a closed channel cancels
+too, and everything else goes to the canned diagnostics (unknown commands: exit 127).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import asyncssh
+
+from k8stui.sim import diag, texts
+from k8stui.sim.commands import Exec, Install, Kill, Plain, Upload, classify, script_name
+from k8stui.sim.node import SimNode
+
+MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # a rendered step is a few kB; refuse anything absurd
+EXIT_TERMINATED = 143  # 128 + SIGTERM, what a killed `bash script.sh` reports
+EXIT_TIMEOUT = 124  # what coreutils `timeout` reports
+
+
+class NodeServer(asyncssh.SSHServer):
+    """Connection-level callbacks: count connections, show the SIMULATION banner."""
+
+    def __init__(self, node: SimNode, live: set[asyncssh.SSHServerConnection]) -> None:
+        self._node = node
+        self._live = live  # shared by the cluster, so stop() can close every open connection
+        self._conn: asyncssh.SSHServerConnection | None = None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self._node.connections += 1
+        self._conn = conn
+        self._live.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._conn is not None:
+            self._live.discard(self._conn)
+
+    def begin_auth(self, username: str) -> bool:
+        if self._conn is not None:
+            self._conn.send_auth_banner(texts.BANNER.format(name=self._node.name) + "\n")
+        return True  # public key auth against the one authorized client key
+
+
+class _Output:
+    """Lines to the session's stdout/stderr; silent once the client went away."""
+
+    def __init__(self, process: asyncssh.SSHServerProcess[str]) -> None:
+        self._process = process
+
+    def out(self, line: str) -> None:
+        if not self._process.is_closing():
+            self._process.stdout.write(line + "\n")
+
+    def err(self, line: str) -> None:
+        if not self._process.is_closing():
+            self._process.stderr.write(line + "\n")
+
+    async def drain(self) -> None:
+        with contextlib.suppress(asyncssh.Error, OSError):
+            await self._process.stdout.drain()
+
+
+def process_factory(node: SimNode) -> Callable[[asyncssh.SSHServerProcess[str]], Awaitable[None]]:
+    async def handle(process: asyncssh.SSHServerProcess[str]) -> None:
+        code = await _session(node, process)
+        if not process.is_closing():
+            process.exit(code)
+
+    return handle
+
+
+async def _session(node: SimNode, process: asyncssh.SSHServerProcess[str]) -> int:
+    command = process.command
+    if command is None:
+        process.stderr.write("k8stui-sim: interactive shells are not simulated; send a command\n")
+        return 1
+    node.commands.append(command)
+    action = classify(command)
+    if isinstance(action, Upload):
+        return await _upload(node, action, process)
+    if isinstance(action, Exec):
+        return await _exec(node, action, process)
+    if isinstance(action, Kill):
+        return _kill(node, action, process)
+    if isinstance(action, Install):
+        return _install(node, action.source, process)
+    return _plain(node, action, process)
+
+
+async def _upload(node: SimNode, action: Upload, process: asyncssh.SSHServerProcess[str]) -> int:
+    data = await process.stdin.read(MAX_SCRIPT_BYTES + 1)
+    rest = data
+    while rest and len(data) <= MAX_SCRIPT_BYTES:
+        rest = await process.stdin.read(MAX_SCRIPT_BYTES + 1 - len(data))
+        data += rest
+    if len(data) > MAX_SCRIPT_BYTES:
+        process.stderr.write("k8stui-sim: script too large\n")
+        return 1
+    if action.sudo_password:
+        data = data.split("\n", 1)[1] if "\n" in data else ""
+    node.scripts[script_name(action.path)] = data
+    return 0
+
+
+def _install(node: SimNode, source: str, process: asyncssh.SSHServerProcess[str]) -> int:
+    """Staged scripts are stored by file name, so an install only checks the source exists."""
+    if script_name(source) in node.scripts:
+        return 0
+    process.stderr.write(f"install: cannot stat '{source}': No such file or directory\n")
+    return 1
+
+
+def _kill(node: SimNode, action: Kill, process: asyncssh.SSHServerProcess[str]) -> int:
+    target = action.target or ""
+    victims = [task for name, task in node.running.items() if name.startswith(target)]
+    for task in victims:
+        task.cancel()
+    if not victims:
+        process.stderr.write("kill: (4242) - No such process\n")
+        return 1
+    return 0
+
+
+def _plain(node: SimNode, action: Plain, process: asyncssh.SSHServerProcess[str]) -> int:
+    reply = diag.answer(node, action.text)
+    process.stdout.write(reply.out)
+    process.stderr.write(reply.err)
+    return reply.code
+
+
+def _script(node: SimNode, action: Exec) -> tuple[str, str] | str:
+    """(step id, content) of the script to run, or an error message."""
+    if action.staged_from and script_name(action.staged_from) not in node.scripts:
+        return f"install: cannot stat '{action.staged_from}': No such file or directory"
+    content = node.scripts.get(script_name(action.path))
+    if content is None:
+        return f"bash: {action.path}: No such file or directory"
+    step, target = node.script_header(content)
+    if step is None:
+        return f"k8stui-sim: {action.path} has no '# k8stui-step: <id> <node>' header"
+    if target and target != node.name:
+        return f"k8stui-sim: {action.path} was rendered for node {target}, not {node.name}"
+    return step, content
+
+
+async def _exec(node: SimNode, action: Exec, process: asyncssh.SSHServerProcess[str]) -> int:
+    found = _script(node, action)
+    if isinstance(found, str):
+        process.stderr.write(found + "\n")
+        return 127 if found.startswith(("bash:", "install:")) else 2
+    step, content = found
+    name = script_name(action.path)
+    task = asyncio.ensure_future(node.play(step, action.mode, content, _Output(process)))
+    node.running[name] = task
+    watcher = asyncio.ensure_future(_interrupted(process))
+    try:
+        done, _ = await asyncio.wait({task, watcher}, timeout=action.timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if node.running.get(name) is task:
+            del node.running[name]
+    if task in done:
+        return EXIT_TERMINATED if task.cancelled() else task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return EXIT_TERMINATED if watcher in done else EXIT_TIMEOUT
+
+
+async def _interrupted(process: asyncssh.SSHServerProcess[str]) -> None:
+    """Return when the client signals the session or the channel closes (stdin is drained)."""
+    try:
+        while await process.stdin.read(65536):
+            pass
+    except (asyncssh.SignalReceived, asyncssh.BreakReceived):
+        return
+    except (asyncssh.Error, OSError):
+        return
+    await process.channel.wait_closed()
