@@ -171,7 +171,7 @@ def _walk(data: dict[Any, Any]) -> list[Problem]:
         items += 1
         if items > MAX_ITEMS or len(path) > MAX_DEPTH:
             what = "too large" if items > MAX_ITEMS else "nested too deeply"
-            return [problem(join_path(*path[:MAX_DEPTH]), f"the file is {what} (recursive YAML aliases?)")]
+            return [problem(join_path(*path[:2]), f"the file is {what} (recursive YAML aliases?)")]
         if isinstance(value, dict):
             for key, child in value.items():
                 if not isinstance(key, str):
