@@ -126,15 +126,27 @@ def _control_planes(spec: ClusterSpec) -> Iterator[Problem]:
 
 
 def _sudo(spec: ClusterSpec) -> Iterator[Problem]:
+    """A non-root user who may not sudo can install nothing; name the block that says so, once."""
+    cluster_wide: list[str] = []
     for i, node in enumerate(spec.nodes):
         ssh = spec.ssh_for(node)
-        if ssh.user != "root" and ssh.sudo == "never":
-            path = _at(i, "ssh.sudo") if node.ssh and "sudo" in node.ssh.model_fields_set else "ssh.sudo"
-            yield problem(
-                path,
-                f"user {ssh.user!r} on node {node.name!r} with sudo: never cannot install "
-                "anything (every step needs root); use sudo: auto or log in as root",
-            )
+        if ssh.user == "root" or ssh.sudo != "never":
+            continue
+        if node.ssh and node.ssh.model_fields_set & {"user", "sudo"}:
+            yield problem(_at(i, "ssh.sudo"), f"{_NO_SUDO.format(user=ssh.user)}")
+        else:
+            cluster_wide.append(node.name)
+    if cluster_wide:
+        yield problem("ssh.sudo", f"{_NO_SUDO.format(user=spec.ssh.user)} (nodes {_some(cluster_wide)})")
+
+
+_NO_SUDO = "user {user!r} with sudo: never cannot install anything (every step needs root); use sudo: auto"
+
+
+def _some(items: list[str], limit: int = 3) -> str:
+    """`a, b, c and 4 more`: enough to find them, short enough for one line."""
+    head = ", ".join(items[:limit])
+    return head if len(items) <= limit else f"{head} and {len(items) - limit} more"
 
 
 # ---------------------------------------------------------------------------------------------- network
@@ -158,6 +170,7 @@ def _subnets(spec: ClusterSpec) -> Iterator[Problem]:
 
 
 def _subnets_vs_nodes(spec: ClusterSpec, pod: Network, svc: Network) -> Iterator[Problem]:
+    inside: dict[str, list[str]] = {"podSubnet": [], "serviceSubnet": []}
     for i, node in enumerate(spec.nodes):
         if node.node_ip is None:
             continue
@@ -171,11 +184,11 @@ def _subnets_vs_nodes(spec: ClusterSpec, pod: Network, svc: Network) -> Iterator
             continue
         for key, net in (("podSubnet", pod), ("serviceSubnet", svc)):
             if ip.version == net.version and ip in net:
-                yield problem(
-                    f"network.{key}",
-                    f"{net} contains the internal IP {ip} of {_label(spec, i)}; "
-                    "pick a range your machines do not use",
-                )
+                inside[key].append(f"{ip} of {node.name}")
+    for key, net in (("podSubnet", pod), ("serviceSubnet", svc)):
+        if inside[key]:
+            yield problem(f"network.{key}", f"{net} contains node IPs ({_some(inside[key])}); "
+                                            "pick a range your machines do not use")
 
 
 def _pod_capacity(spec: ClusterSpec) -> Iterator[Problem]:
