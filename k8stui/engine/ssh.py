@@ -91,6 +91,7 @@ class NodeSession:
         self._prompt = prompt
         self._link: Link | None = None
         self._detail = ""
+        self._user = ssh.user  # the login user after ~/.ssh/config is applied (set by connect)
         self._running: dict[int, _Running] = {}
         self._connecting = asyncio.Lock()
 
@@ -105,7 +106,7 @@ class NodeSession:
             route = resolve(self.node, self.ssh, use_config=self._options.ssh_config,
                             config_path=self._options.ssh_config_path)
             self._link = await open_route(route, self._settings(route.config_paths), self._ssh_password())
-            self._detail = route.describe()
+            self._detail, self._user = route.describe(), route.target.user
             return self._detail
 
     def _settings(self, config_paths: tuple[str, ...]) -> DialSettings:
@@ -150,6 +151,11 @@ class NodeSession:
             assert self._link is not None
             return await start(self._link.conn)
 
+    async def _ready(self) -> None:
+        """Connect on first use, so privileges follow the user we really log in as."""
+        if self._link is None:
+            await self.connect()
+
     async def close(self) -> None:
         await self._drop()
 
@@ -164,16 +170,21 @@ class NodeSession:
 
     @property
     def _is_root(self) -> bool:
-        return self.ssh.user == "root"
+        return self._user == "root"
+
+    @property
+    def needs_sudo(self) -> bool:
+        """SSHSpec.needs_sudo, but for the user we really log in as (ssh_config may pick it)."""
+        return self.ssh.sudo == "always" or (self.ssh.sudo == "auto" and not self._is_root)
 
     def _sudo_password(self) -> str | None:
-        return self._secrets.sudo_password(self.node.name) if self.ssh.needs_sudo else None
+        return self._secrets.sudo_password(self.node.name) if self.needs_sudo else None
 
     def _prefix(self, sudo: bool) -> str:
         return remote.sudo_prefix(sudo, self._sudo_password() is not None)
 
     def _run_dir(self, privileged: bool) -> remote.RemotePath:
-        return remote.ROOT_RUN if (privileged and self.ssh.needs_sudo) or self._is_root else remote.USER_RUN
+        return remote.ROOT_RUN if (privileged and self.needs_sudo) or self._is_root else remote.USER_RUN
 
     # -- steps and commands --------------------------------------------------------------------------
 
@@ -182,7 +193,8 @@ class NodeSession:
         """Upload `text` as step script `name` (e.g. `03-prep.sh`) and run `bash <path> <mode>`."""
         if mode not in MODES or not _NAME.match(name):
             raise ValueError(f"bad step script {name!r} or mode {mode!r}")
-        sudo = self.ssh.needs_sudo
+        await self._ready()
+        sudo = self.needs_sudo
         script = remote.ROOT_STEPS.child(name) if (sudo or self._is_root) else remote.USER_STEPS.child(name)
         staged = remote.USER_STEPS.child(name) if sudo else None
         await self._upload(staged or script, text)
@@ -194,7 +206,8 @@ class NodeSession:
     async def run_command(self, command: str, *, timeout: float, on_line: OnLine,
                           privileged: bool = True) -> int:
         """Run a diagnostic shell command (through sudo when the node needs it and `privileged`)."""
-        sudo = privileged and self.ssh.needs_sudo
+        await self._ready()
+        sudo = privileged and self.needs_sudo
         pid_name = f"cmd-{_random.token_hex(4)}.pid"
         line = remote.shell_command(self._prefix(sudo), self._run_dir(privileged), command, timeout, pid_name)
         return await self._execute(line, pid_name, "command", timeout, on_line, sudo)
@@ -252,11 +265,11 @@ class NodeSession:
                               "it may still be running on the node")
 
     def _check_sudo(self, watch: _Watch, code: int) -> None:
-        if watch.started or code == 0 or not self.ssh.needs_sudo:
+        if watch.started or code == 0 or not self.needs_sudo:
             return
         problem = sudo_problem(watch.early_err)
         if problem:
-            raise SudoError(f"{self.node.name}: sudo as {self.ssh.user} failed: {problem}")
+            raise SudoError(f"{self.node.name}: sudo as {self._user} failed: {problem}")
 
     # -- cancellation --------------------------------------------------------------------------------
 
@@ -306,7 +319,10 @@ async def _pump(proc: asyncssh.SSHClientProcess, on_line: OnLine, watch: _Watch)
 
 
 async def _read(stream: asyncssh.SSHReader, tag: str, on_line: OnLine, watch: _Watch) -> None:
-    async for raw in stream:
+    while True:
+        raw = await stream.readline()
+        if not raw:  # EOF (a last line without a newline still arrives non-empty)
+            return
         line = str(raw).rstrip("\n")
         if tag == "out" and not watch.started and line == remote.STARTED:
             watch.started = True
