@@ -1,0 +1,47 @@
+"""What the Inventory table shows per node: pure functions of the spec and gathered facts."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from k8stui.model.cluster import ClusterSpec, NodeSpec
+from k8stui.model.facts import Facts
+
+MIN_CP_CPUS, MIN_CP_MEMORY_MB = 2, 1700  # kubeadm preflight: 2 CPUs, ~2 GB (it allows 1700 MB)
+
+
+def ssh_label(spec: ClusterSpec, node: NodeSpec) -> str:
+    """`user:port key|password|agent`: who SSH logs in as and how it authenticates."""
+    ssh = spec.ssh_for(node)
+    auth = "password" if ssh.password_env else "key" if ssh.identity_file else "agent"
+    port = f":{ssh.port}" if ssh.port != 22 else ""
+    return f"{ssh.user}{port} {auth}"
+
+
+def fact_cells(facts: Facts | None) -> tuple[str, str, str, str, str]:
+    """OS, kernel, CPUs, memory and cgroup columns (dashes until the node was tested)."""
+    if facts is None:
+        return ("-", "-", "-", "-", "-")
+    memory = f"{facts.memory_mb / 1024:.1f}G" if facts.memory_mb else "?"
+    return (str(facts.os), facts.kernel or "?", str(facts.cpus or "?"), memory, f"v{facts.cgroup_version}")
+
+
+def flags(spec: ClusterSpec, facts: dict[str, Facts]) -> dict[str, list[str]]:
+    """Per node: clones (same hostname / product_uuid / MAC as another node) and too-small control planes."""
+    tested = [(n, facts[n.name]) for n in spec.nodes if n.name in facts]
+    hostnames = Counter(f.hostname for _, f in tested if f.hostname)
+    uuids = Counter(f.product_uuid for _, f in tested if f.product_uuid)
+    macs = Counter(mac for _, f in tested for mac in set(f.macs))
+    result: dict[str, list[str]] = {}
+    for node, fact in tested:
+        found = []
+        if hostnames[fact.hostname] > 1:
+            found.append("dup-hostname")
+        if uuids[fact.product_uuid] > 1:
+            found.append("dup-uuid")
+        if any(macs[mac] > 1 for mac in set(fact.macs)):
+            found.append("dup-mac")
+        if node.is_control_plane and (0 < fact.cpus < MIN_CP_CPUS or 0 < fact.memory_mb < MIN_CP_MEMORY_MB):
+            found.append("small")
+        result[node.name] = found
+    return result
