@@ -29,6 +29,7 @@ __all__ = ["ConnectOptions", "HostKeyPrompt", "NodeSession", "OnLine", "Secrets"
 OnLine = Callable[[str, str], None]  # (stream "out" | "err", line without its newline)
 T = TypeVar("T")
 MODES = ("run", "check", "apply", "publish")
+CANCELLED_EXIT = 143  # what run_script returns after cancel() when the channel closed before the status
 LOCAL_GRACE = 5.0  # the remote `timeout` normally fires first; this bounds a node that stopped answering
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _DROPS = (asyncssh.Error, OSError)
@@ -69,6 +70,7 @@ class _Running:
     proc: asyncssh.SSHClientProcess
     pidfile: remote.RemotePath
     sudo: bool
+    cancelled: bool = False
 
 
 @dataclass
@@ -252,6 +254,8 @@ class NodeSession:
         except _DROPS as exc:
             raise self._lost_midway(label, exc) from exc
         if code is None:
+            if running.cancelled:
+                return CANCELLED_EXIT
             raise self._lost_midway(label, None)
         self._check_sudo(watch, code)
         if code in (124, 137) and time.monotonic() - began >= limit - 0.5:
@@ -276,15 +280,20 @@ class NodeSession:
     async def cancel(self) -> None:
         """Stop the remote process group(s) of whatever this session is running now."""
         running = list(self._running.values())
+        for item in running:
+            item.cancelled = True
         if running:
-            await self._stop(running)
+            # Give the wrappers a moment to report the status of what we killed, then hang up.
+            await self._stop(running, settle=3.0)
 
-    async def _stop(self, running: list[_Running]) -> None:
+    async def _stop(self, running: list[_Running], settle: float = 0.0) -> None:
         """TERM then KILL each remote process group (separate session), then close the channels."""
         for sudo in (True, False):
             pidfiles = [r.pidfile for r in running if r.sudo == sudo]
             if pidfiles:
                 await self._kill(pidfiles, sudo)
+        if settle > 0:
+            await asyncio.wait([asyncio.ensure_future(r.proc.wait_closed()) for r in running], timeout=settle)
         for item in running:
             item.proc.close()
 
