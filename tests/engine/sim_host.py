@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+import threading
 from pathlib import Path
 
 from k8stui.model.load import dump_cluster
@@ -18,8 +20,15 @@ MAX_SECONDS = 300.0  # a test that forgets to stop us must not leave a server be
 
 
 async def _stdin_closed() -> None:
+    """Resolves when stdin reaches EOF; a daemon thread, so a timeout never waits for it at exit."""
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.read)
+    closed = loop.create_future()
+
+    def read() -> None:
+        sys.stdin.read()
+        loop.call_soon_threadsafe(lambda: closed.done() or closed.set_result(None))
+    threading.Thread(target=read, daemon=True).start()
+    await closed
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -32,10 +41,8 @@ async def main(args: argparse.Namespace) -> None:
                                       faults=faults) as sim:
         (workdir / "cluster.yaml").write_text(dump_cluster(sim.spec))
         print("ready", flush=True)
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(_stdin_closed(), MAX_SECONDS)
-        except asyncio.TimeoutError:
-            pass
 
 
 if __name__ == "__main__":

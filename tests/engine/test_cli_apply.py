@@ -193,4 +193,5 @@ def test_demo_headless(tmp_path: Path, failure: bool) -> None:
     demo = k8stui(tmp_path, *args)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "SIMULATED" in demo.stdout and "smoke test: passed" in demo.stdout
-    assert ("recovering with `k8stui retry --node node-2 --step containerd --continue`" in demo.stdout) == failure
+    recovery = "recovering with `k8stui retry --node node-2 --step containerd --continue`"
+    assert (recovery in demo.stdout) == failure
