@@ -217,11 +217,13 @@ class Runner:
         await slot.take()
         started = time.time()
         log = self.logs.node(planned.node)
-        self.state.mark_running(planned.node, planned.step.id, started, log.offset())
-        self._saver.touch()
+        if not self.dry_run:  # a dry run must not make `status` or `retry` believe anything ran
+            self.state.mark_running(planned.node, planned.step.id, started, log.offset())
+            self._saver.touch()
         self._emit(StepStarted(planned.node, planned.step.id, index + 1, total))
         if planned.step.kind is Kind.LOCAL:
-            return self._finish(preflight(self.spec, planned, self.facts, log, self._emit, started))
+            ack = self.acknowledged_warnings
+            return self._finish(preflight(self.spec, planned, self.facts, log, self._emit, started, ack))
         return self._finish(await self._remote(planned, started))
 
     async def _remote(self, planned: PlannedStep, started: float) -> StepResult:
@@ -305,8 +307,9 @@ class Runner:
 
     def _finish(self, res: StepResult) -> StepResult:
         self._results[(res.node, res.step)] = res
-        self.state.record(res)
-        self._saver.touch()
+        if not self.dry_run:
+            self.state.record(res)
+            self._saver.touch()
         self._open((res.node, res.step), res)
         self._emit(StepFinished(res))
         return res

@@ -152,21 +152,36 @@ def emit_lines(emit: Callable[[EngineEvent], None], log: NodeLog, planned: Plann
 
 
 def preflight(spec: ClusterSpec, planned: PlannedStep, facts: dict[str, Facts], log: NodeLog,
-              emit: Callable[[EngineEvent], None], started: float) -> StepResult:
-    """The LOCAL preflight step: errors fail it (findings shown), warnings are logged and let it pass."""
+              emit: Callable[[EngineEvent], None], started: float,
+              acknowledged: tuple[str, ...] = ()) -> StepResult:
+    """The LOCAL preflight step: errors fail it (findings shown), warnings are logged and let it pass.
+
+    `acknowledged` holds warning texts (or finding codes) the operator already accepted: they are
+    still logged, marked as such, and left out of the step's message.
+    """
     try:
         findings = evaluate_preflight(spec, planned.node, facts)
     except Exception as err:  # a bug in a check must fail this step, not crash the run
         message = f"preflight crashed: {type(err).__name__}: {err}"
         return result(planned, Status.FAILED, started, message=message)
+    seen = [_finding_line(f, acknowledged) for f in findings]
+    emit_lines(emit, log, planned, seen)
     errors = [f for f in findings if f.severity == "error"]
-    emit_lines(emit, log, planned, [f"{f.severity}: {f.text}" for f in findings])
     if errors:
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        return result(planned, Status.FAILED, started, message=errors[0].text + more,
-                      tail=tuple(f"{f.severity}: {f.text}" for f in findings)[-20:])
-    warned = len(findings)
-    return result(planned, Status.OK, started, message=f"{warned} warning(s)" if warned else "")
+        return result(planned, Status.FAILED, started, message=errors[0].text + more, tail=tuple(seen)[-20:])
+    open_warnings = [f for f in findings if not _acknowledged(f, acknowledged)]
+    return result(planned, Status.OK, started,
+                  message=f"{len(open_warnings)} warning(s)" if open_warnings else "")
+
+
+def _acknowledged(finding: Any, acknowledged: tuple[str, ...]) -> bool:
+    return finding.text in acknowledged or getattr(finding, "code", None) in acknowledged
+
+
+def _finding_line(finding: Any, acknowledged: tuple[str, ...]) -> str:
+    mark = " (acknowledged)" if finding.severity != "error" and _acknowledged(finding, acknowledged) else ""
+    return f"{finding.severity}: {finding.text}{mark}"
 
 
 def evaluate_preflight(spec: ClusterSpec, node: str, facts: dict[str, Facts]) -> list[Any]:

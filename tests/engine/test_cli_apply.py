@@ -166,9 +166,11 @@ def test_dry_run_changes_nothing(tmp_path: Path) -> None:
     with sim_host(tmp_path, "--workers", "1") as cluster:
         dry = k8stui(tmp_path, "apply", "-f", str(cluster), "--dry-run", "--state-dir", str(state))
         assert dry.returncode == 0, dry.stdout + dry.stderr
-        assert rows(state)["cp-1"]["init"]["message"] == "would change"
+        assert "cp-1           init                 ok" in dry.stdout and "would change" in dry.stdout
         again = k8stui(tmp_path, "apply", "-f", str(cluster), "--dry-run", "--state-dir", str(state))
-        assert rows(state)["cp-1"]["swap"]["message"] == "would change", again.stdout
+        assert "node-1         swap                 ok" in again.stdout  # still not applied
+        assert "kubeadm join" not in again.stdout
+    assert rows(state) == {}  # `status` and `retry` must not believe a dry run did anything
 
 
 def test_refusals(tmp_path: Path) -> None:

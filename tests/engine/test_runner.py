@@ -220,6 +220,7 @@ async def test_dry_run_checks_without_applying(fake: FakeCluster, tmp_path: Path
     assert results[("w1", "kernel")].would_change
     assert results[("cp1", "fetch-kubeconfig")].message == "not run in a dry run"
     assert summary.ok and summary.join_command is None
+    assert runner.state.rows == {}  # nothing ran for real: the state must not say otherwise
 
 
 async def test_os_from_facts_replans_the_node(tmp_path: Path) -> None:
@@ -256,7 +257,13 @@ async def test_preflight_errors_fail_and_warnings_pass(fake: FakeCluster, tmp_pa
     assert results[("w2", "preflight")].status is Status.FAILED
     assert results[("w2", "preflight")].message == "swap is on"
     assert results[("w1", "preflight")].status is Status.OK
+    assert results[("w1", "preflight")].message == "1 warning(s)"
     assert "warning: clock skew 2s" in (runner.state.logs_dir / "w1.log").read_text()
+    acked, events = make_runner(fake, tmp_path, acknowledged_warnings=["clock skew 2s"])
+    await acked.run()
+    results = {(e.result.node, e.result.step): e.result for e in events if isinstance(e, StepFinished)}
+    assert results[("w1", "preflight")].message == ""
+    assert "clock skew 2s (acknowledged)" in (acked.state.logs_dir / "w1.log").read_text()
 
 
 async def test_only_nodes_and_steps(fake: FakeCluster, tmp_path: Path) -> None:
