@@ -78,6 +78,7 @@ class Printer:
             self.draw()
 
     def _started(self, event: RunStarted) -> None:
+        self.rows = {}  # a retry after a run shows only what it runs
         for node in event.nodes:
             self.rows[node] = _Row(event.steps.get(node, ()))
         what = "dry run (checks only)" if event.dry_run else "apply"
