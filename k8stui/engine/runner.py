@@ -135,6 +135,7 @@ class Runner:
 
     async def retry(self, node: str, step: str, cont: bool = False) -> Summary:
         """Re-run `step` on `node`; with `cont`, also what follows it there and what it blocked elsewhere."""
+        self.plan = build_plan(self.spec, self.facts or None)
         target = self.plan.find(node, step) if node in self.plan.nodes else None
         if target is None:
             raise ValueError(f"step {step!r} is not planned on node {node!r}")
@@ -168,6 +169,7 @@ class Runner:
     async def _execute(self, selector: Callable[[str], Selector | None],
                        whole_state: bool = False) -> Summary:
         """Run the selected steps; the summary covers this run, or with `whole_state` every row on disk."""
+        self.plan = build_plan(self.spec, self.facts or None)  # what earlier runs learned
         self._reset()
         self._sem = asyncio.Semaphore(self.concurrency)
         self._saver = _Saver(self.state)
@@ -230,15 +232,18 @@ class Runner:
         mode = self._mode(planned)
         if mode is None:
             return result(planned, Status.SKIPPED, started, message="not run in a dry run")
+        log = self.logs.node(planned.node)
         try:
             script = self._plans[planned.node].render(planned, self.facts, self.outputs)
-            session = await self._session(planned.node)
-        except SSHError as err:
-            self.logs.node(planned.node).note(planned.step.id, f"=== {err.message}")
-            return result(planned, Status.FAILED, started, message=err.message)
         except Exception as err:  # a template bug must fail this step, not the whole run
             message = f"could not render {planned.script}: {type(err).__name__}: {err}"
-            self.logs.node(planned.node).note(planned.step.id, message)
+            log.note(planned.step.id, message)
+            return result(planned, Status.FAILED, started, message=message)
+        try:
+            session = await self._session(planned.node)
+        except (SSHError, OSError) as err:
+            message = getattr(err, "message", None) or f"cannot connect: {err}"
+            log.note(planned.step.id, f"=== {message}")
             return result(planned, Status.FAILED, started, message=message)
         outcome = await RemoteStep(planned, session, self.logs.node(planned.node), self._emit).run(
             script, mode, started)

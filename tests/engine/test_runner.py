@@ -276,3 +276,20 @@ async def test_only_nodes_and_steps(fake: FakeCluster, tmp_path: Path) -> None:
     assert summary.ok
     with pytest.raises(ValueError, match="no such node"):
         await make_runner(fake, tmp_path, only_nodes=["nope"])[0].run()
+
+
+async def test_a_template_error_fails_only_that_step(fake: FakeCluster, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Plan.render
+
+    def render(self: Plan, planned, facts=None, outputs=None) -> str:
+        if planned.key == ("w1", "kernel"):
+            raise KeyError("missing_variable")
+        return real(self, planned, facts, outputs)
+    monkeypatch.setattr(Plan, "render", render)
+    runner, events = make_runner(fake, tmp_path)
+    summary = await runner.run()
+    [failure] = summary.failures
+    assert (failure.node, failure.step) == ("w1", "kernel")
+    assert failure.message == "could not render 07-kernel.sh: KeyError: 'missing_variable'"
+    assert finals(events)[("w2", "join")] is Status.OK
