@@ -16,7 +16,10 @@ from dataclasses import dataclass
 MODES = ("run", "check", "apply", "publish")
 SCRIPT_RE = re.compile(r"[^\s'\";&|<>()]*?\d{2}-[a-z0-9][a-z0-9-]*\.sh(?![\w.-])")
 _MODE_AFTER_RE = re.compile(r"\d{2}-[a-z0-9][a-z0-9-]*\.sh['\"]?\s+['\"]?(run|check|apply|publish)\b")
-_TARGET_RE = re.compile(r"(\d{2}-[a-z0-9][a-z0-9-]*?)(?=\.sh|\.pid|['\"\s]|$)")
+_PIDFILE_RE = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*\.pid)\b")
+# The engine's wrapper script (k8stui.engine.remote.WRAPPER) prints this marker; its positional
+# arguments are `k8stui RUNDIR PIDNAME SECONDS SRC DST ARGV...`.
+STARTED = "::k8stui-started::"
 _UPLOAD_RE = re.compile(r"\bcat\s*>")
 _KILL_RE = re.compile(r"(^|[\s;&|(])(kill|pkill)\s")
 _WRAPPERS = {"sudo", "setsid", "nohup", "env", "exec", "nice", "stdbuf"}
@@ -41,11 +44,14 @@ class Exec:
     mode: str
     timeout: float | None  # from a `timeout [opts] DURATION` wrapper
     staged_from: str | None = None  # `sudo install SRC PATH && ... PATH run` in one command
+    pid: str | None = None  # the pidfile name the engine's wrapper records (for kills)
+    started: bool = False  # the engine's wrapper prints STARTED before running
 
 
 @dataclass(frozen=True)
 class Kill:
-    target: str | None  # `NN-<step>` from the pidfile path, or None: every running step
+    pidfiles: tuple[str, ...]  # pidfile names (`15-init-1a2b3c4d.pid`) named by the command
+    scripts: tuple[str, ...]  # or step script names (`pkill -f 15-init.sh`); neither: kill all
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class Plain:
 
     words: tuple[str, ...]
     text: str
+    started: bool = False
+    timeout: float | None = None
 
 
 Command = Upload | Install | Exec | Kill | Plain
@@ -116,11 +124,14 @@ def _mode(text: str, words: list[str]) -> str:
 def classify(text: str) -> Command:
     scripts = SCRIPT_RE.findall(text)
     if _UPLOAD_RE.search(text) and scripts:
-        return Upload(scripts[-1], "sudo -S" in text or "sudo -p '' -S" in text)
+        return Upload(scripts[-1], "sudo -S" in text)
     if _KILL_RE.search(text):
-        target = _TARGET_RE.search(text)
-        return Kill(target.group(1) if target else None)
+        names = tuple(script_name(p) for p in _PIDFILE_RE.findall(text))
+        return Kill(names, tuple(script_name(p) for p in scripts))
     words = split(text)
+    wrapped = _wrapped(words)
+    if wrapped is not None:
+        return wrapped
     if len(scripts) >= 2 and re.search(r"\b(install|cp|mv)\b", text):
         if not _MODE_AFTER_RE.search(text):
             return Install(scripts[0], scripts[-1])
@@ -128,6 +139,21 @@ def classify(text: str) -> Command:
     if scripts:
         return Exec(scripts[-1], _mode(text, words), parse_timeout(words))
     return Plain(tuple(words), text)
+
+
+def _wrapped(words: list[str]) -> Exec | Plain | None:
+    """The engine's `bash -c WRAPPER k8stui RUNDIR PIDNAME SECONDS SRC DST ARGV...` shape."""
+    at = next((i for i, w in enumerate(words) if STARTED in w), None)
+    if at is None or len(words) < at + 8:
+        return None
+    pid, limit, src, argv = words[at + 3], _seconds(words[at + 4]), words[at + 5], words[at + 7:]
+    if argv[:2] == ["bash", "-c"] and len(argv) > 2:
+        return Plain(tuple(split(argv[2])), argv[2], started=True, timeout=limit)
+    scripts = [w for w in argv if SCRIPT_RE.fullmatch(w)]
+    if not scripts:
+        return Plain(tuple(argv), shlex.join(argv), started=True, timeout=limit)
+    mode = next((w for w in argv if w in MODES), "run")
+    return Exec(scripts[0], mode, limit, staged_from=src or None, pid=pid, started=True)
 
 
 def script_name(path: str) -> str:

@@ -232,6 +232,7 @@ class SimNode:
             return
         await self._emit(step, lines[: max(1, len(lines) // 2)], out)
         if fault.kind == "hang":
+            await out.drain()  # what was printed so far is visible while it hangs
             await asyncio.Event().wait()  # until the kill command, the timeout or a closed channel
         raise StepFailed(texts.failure_lines(step, world.spec, self.spec, world.os))
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 import asyncssh
 
 from k8stui.sim import diag, texts
-from k8stui.sim.commands import Exec, Install, Kill, Plain, Upload, classify, script_name
+from k8stui.sim.commands import STARTED, Exec, Install, Kill, Plain, Upload, classify, script_name
 from k8stui.sim.node import SimNode
 
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # a rendered step is a few kB; refuse anything absurd
@@ -47,20 +47,34 @@ class NodeServer(asyncssh.SSHServer):
 
 
 class _Output:
-    """Lines to the session's stdout/stderr; silent once the client went away."""
+    """Buffered lines to the session's stdout/stderr (one SSH packet per burst, not per line);
+    silent once the client went away."""
 
     def __init__(self, process: asyncssh.SSHServerProcess[str]) -> None:
         self._process = process
+        self._out: list[str] = []
+        self._err: list[str] = []
 
     def out(self, line: str) -> None:
-        if not self._process.is_closing():
-            self._process.stdout.write(line + "\n")
+        self._out.append(line + "\n")
 
     def err(self, line: str) -> None:
-        if not self._process.is_closing():
-            self._process.stderr.write(line + "\n")
+        self._err.append(line + "\n")
+
+    def flush(self) -> None:
+        if self._process.is_closing():
+            self._out.clear()
+            self._err.clear()
+            return
+        if self._out:
+            self._process.stdout.write("".join(self._out))
+            self._out.clear()
+        if self._err:
+            self._process.stderr.write("".join(self._err))
+            self._err.clear()
 
     async def drain(self) -> None:
+        self.flush()
         with contextlib.suppress(asyncssh.Error, OSError):
             await self._process.stdout.drain()
 
@@ -116,17 +130,27 @@ def _install(node: SimNode, source: str, process: asyncssh.SSHServerProcess[str]
 
 
 def _kill(node: SimNode, action: Kill, process: asyncssh.SSHServerProcess[str]) -> int:
-    target = action.target or ""
-    victims = [task for name, task in node.running.items() if name.startswith(target)]
+    victims = [task for key, task in node.running.items() if _targets(action, key)]
     for task in victims:
         task.cancel()
-    if not victims:
-        process.stderr.write("kill: (4242) - No such process\n")
-        return 1
-    return 0
+    if victims or action.pidfiles:
+        return 0  # the engine's killer skips pidfiles that are gone and exits 0
+    process.stderr.write("kill: (4242) - No such process\n")
+    return 1
+
+
+def _targets(kill: Kill, key: str) -> bool:
+    """Does the kill name the running step registered as `key` (its pidfile or its script name)?"""
+    if not kill.pidfiles and not kill.scripts:
+        return True
+    stem = key.removesuffix(".sh")
+    by_pid = any(p in (key, f"{key}.pid", f"{stem}.pid") for p in kill.pidfiles)
+    return by_pid or any(key == s or key.startswith(s.removesuffix(".sh") + "-") for s in kill.scripts)
 
 
 def _plain(node: SimNode, action: Plain, process: asyncssh.SSHServerProcess[str]) -> int:
+    if action.started:
+        process.stdout.write(STARTED + "\n")
     reply = diag.answer(node, action.text)
     process.stdout.write(reply.out)
     process.stderr.write(reply.err)
@@ -150,25 +174,33 @@ def _script(node: SimNode, action: Exec) -> tuple[str, str] | str:
 
 async def _exec(node: SimNode, action: Exec, process: asyncssh.SSHServerProcess[str]) -> int:
     found = _script(node, action)
+    if isinstance(found, str) and found.startswith("install:"):
+        process.stderr.write(found + "\n")
+        return 125 if action.started else 1
+    if action.started:
+        process.stdout.write(STARTED + "\n")
     if isinstance(found, str):
         process.stderr.write(found + "\n")
-        return 127 if found.startswith(("bash:", "install:")) else 2
+        return 127 if found.startswith("bash:") else 2
     step, content = found
-    name = script_name(action.path)
-    task = asyncio.ensure_future(node.play(step, action.mode, content, _Output(process)))
-    node.running[name] = task
+    key = action.pid or script_name(action.path)
+    output = _Output(process)
+    task = asyncio.ensure_future(node.play(step, action.mode, content, output))
+    node.running[key] = task
     watcher = asyncio.ensure_future(_interrupted(process))
     try:
         done, _ = await asyncio.wait({task, watcher}, timeout=action.timeout,
                                      return_when=asyncio.FIRST_COMPLETED)
     finally:
         watcher.cancel()
-        if node.running.get(name) is task:
-            del node.running[name]
+        if node.running.get(key) is task:
+            del node.running[key]
+    output.flush()
     if task in done:
         return EXIT_TERMINATED if task.cancelled() else task.result()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+    output.flush()
     return EXIT_TERMINATED if watcher in done else EXIT_TIMEOUT
 
 
