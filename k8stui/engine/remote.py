@@ -128,3 +128,25 @@ def shell_command(prefix: str, run_dir: RemotePath, command: str, timeout: float
 
 def cancel_command(prefix: str, pidfiles: list[RemotePath]) -> str:
     return f"{prefix}bash -c {shlex.quote(KILLER)} k8stui {' '.join(p.shell() for p in pidfiles)}"
+
+
+_SUDO_PROBLEMS = (
+    (("a password is required", "a terminal is required"),
+     "it needs a password: set sudoPasswordEnv (or allow NOPASSWD for this user)"),
+    (("incorrect password", "sorry, try again", "no password was provided"),
+     "the sudo password was rejected (check sudoPasswordEnv)"),
+    (("must have a tty", "requiretty"),
+     "sudoers requires a tty (requiretty): add `Defaults:<user> !requiretty` on the node"),
+    (("not in the sudoers file", "is not allowed to", "may not run sudo"),
+     "this user may not use sudo on the node"),
+    (("sudo: command not found", "sudo: not found"), "sudo is not installed on the node"),
+)
+
+
+def sudo_problem(lines: list[str]) -> str | None:
+    """Name sudo's own failure from what it printed before our wrapper started, if it was sudo."""
+    text = "\n".join(lines).lower()
+    for needles, message in _SUDO_PROBLEMS:
+        if any(needle in text for needle in needles):
+            return message
+    return None

@@ -129,8 +129,7 @@ class NodeSession:
             await link.close()
 
     async def _reconnect(self, why: str) -> None:
-        """The one reconnect we allow per dropped connection."""
-        await self._drop()
+        """The one reconnect we allow per dropped connection (a no-op if another task already did it)."""
         try:
             await self.connect()
         except SSHError as exc:
@@ -147,11 +146,15 @@ class NodeSession:
         try:
             return await start(self._link.conn)
         except _DROPS as exc:
-            if self._link is not None and self._link.alive:
+            if not _is_drop(exc) and self._link is not None and self._link.alive:
                 raise SSHError(f"{self.node.name}: {_reason(exc)}") from exc
             await self._reconnect(_reason(exc))
-            assert self._link is not None
+        assert self._link is not None
+        try:
             return await start(self._link.conn)
+        except _DROPS as exc:
+            raise ConnectionLost(f"{self.node.name}: connection lost again right after reconnecting: "
+                                 f"{_reason(exc)}") from exc
 
     async def _ready(self) -> None:
         """Connect on first use, so privileges follow the user we really log in as."""
@@ -271,8 +274,9 @@ class NodeSession:
     def _check_sudo(self, watch: _Watch, code: int) -> None:
         if watch.started or code == 0 or not self.needs_sudo:
             return
-        problem = sudo_problem(watch.early_err)
+        problem = remote.sudo_problem(watch.early_err)
         if problem:
+            problem = problem.replace("<user>", self._user)
             raise SudoError(f"{self.node.name}: sudo as {self._user} failed: {problem}")
 
     # -- cancellation --------------------------------------------------------------------------------
@@ -341,26 +345,9 @@ async def _read(stream: asyncssh.SSHReader, tag: str, on_line: OnLine, watch: _W
         on_line(tag, line)
 
 
-_SUDO_PROBLEMS = (
-    (("a password is required", "a terminal is required"),
-     "it needs a password: set sudoPasswordEnv (or allow NOPASSWD for this user)"),
-    (("incorrect password", "sorry, try again", "no password was provided"),
-     "the sudo password was rejected (check sudoPasswordEnv)"),
-    (("must have a tty", "requiretty"),
-     "sudoers requires a tty (requiretty): add `Defaults:<user> !requiretty` on the node"),
-    (("not in the sudoers file", "is not allowed to", "may not run sudo"),
-     "this user may not use sudo on the node"),
-    (("sudo: command not found", "sudo: not found"), "sudo is not installed on the node"),
-)
-
-
-def sudo_problem(lines: list[str]) -> str | None:
-    """Name sudo's own failure from what it printed before our wrapper started, if it was sudo."""
-    text = "\n".join(lines).lower()
-    for needles, message in _SUDO_PROBLEMS:
-        if any(needle in text for needle in needles):
-            return message
-    return None
+def _is_drop(exc: BaseException) -> bool:
+    """Errors that mean the connection itself is gone (not just that one channel was refused)."""
+    return isinstance(exc, (asyncssh.ConnectionLost, asyncssh.DisconnectError, ConnectionError))
 
 
 def _reason(exc: BaseException | None) -> str:

@@ -17,7 +17,7 @@ import pytest
 from k8stui.engine import remote
 from k8stui.engine.errors import HostKeyError, SSHError
 from k8stui.engine.hostkeys import HostKeyGate, KnownHostsFile, known_hosts_name
-from k8stui.engine.ssh import Secrets, sudo_problem
+from k8stui.engine.ssh import Secrets
 from k8stui.engine.sshconfig import parse_hop, resolve
 from k8stui.model.cluster import NodeSpec, SSHSpec
 
@@ -156,7 +156,7 @@ def test_commands_quote_every_value_and_keep_secrets_out() -> None:
     ("E: Unable to locate package foo", None),
 ])
 def test_sudo_problem(said: str, expected: str | None) -> None:
-    problem = sudo_problem(said.splitlines())
+    problem = remote.sudo_problem(said.splitlines())
     assert (problem is None) if expected is None else (problem is not None and expected in problem)
 
 
