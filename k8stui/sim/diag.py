@@ -171,28 +171,32 @@ def _unit_of(args: list[str]) -> str:
     return (names[0] if names else "kubelet").removesuffix(".service")
 
 
-def _unit_active(node: SimNode, unit: str) -> bool | None:
-    """True/False for a unit the node has (installed), None when the unit does not exist."""
-    installed = {"containerd": "containerd", "docker": "docker", "kubelet": "kube-packages",
-                 "chronyd": "timesync", "chrony": "timesync", "sshd": "", "ssh": ""}
-    if unit not in installed:
-        return None
-    step = installed[unit]
-    if unit == "kubelet":
-        return node.joined
-    return not step or step in node.applied
+_UNIT_OWNER = {"containerd": "containerd", "docker": "docker", "kubelet": "kube-packages",
+               "chronyd": "timesync", "chrony": "timesync", "sshd": "", "ssh": ""}
+
+
+def _unit_state(node: SimNode, unit: str) -> str:
+    """`missing` (not installed), `active`, or `auto-restart` (the kubelet before init/join)."""
+    step = _UNIT_OWNER.get(unit)
+    if step is None or (step and step not in node.applied):
+        return "missing"
+    if unit == "kubelet" and not node.joined:
+        return "auto-restart"
+    return "active"
 
 
 def _systemctl(node: SimNode, args: list[str]) -> Reply:
     unit = _unit_of(args)
-    active = _unit_active(node, unit)
-    if active is None or (unit == "kubelet" and "kube-packages" not in node.applied):
+    state = _unit_state(node, unit)
+    if state == "missing":
         return Reply(err=_lines(f"Unit {unit}.service could not be found."), code=4)
+    active = state == "active"
     if args and args[0] == "is-active":
-        return Reply(_lines("active" if active else "inactive"), code=0 if active else 3)
-    state = "active (running) since Fri 2026-11-27 14:02:11 UTC; 12min ago" if active else "inactive (dead)"
+        return Reply(_lines("active" if active else "activating"), code=0 if active else 3)
+    since = "since Fri 2026-11-27 14:02:11 UTC; 12min ago"
+    text = f"active (running) {since}" if active else f"activating (auto-restart) (Result: exit-code) {since}"
     loaded = f"     Loaded: loaded (/lib/systemd/system/{unit}.service; enabled; vendor preset: enabled)"
-    return Reply(_lines(f"● {unit}.service - {unit}", loaded, f"     Active: {state}",
+    return Reply(_lines(f"● {unit}.service - {unit}", loaded, f"     Active: {text}",
                         f"   Main PID: {1000 + node.index if active else 0} ({unit})"),
                  code=0 if active else 3)
 
@@ -200,7 +204,10 @@ def _systemctl(node: SimNode, args: list[str]) -> Reply:
 def _journalctl(node: SimNode, args: list[str]) -> Reply:
     unit = _unit_of(args[args.index("-u") + 1:] if "-u" in args else args)
     at = f"Nov 27 14:1{node.index % 10}:0{node.index % 6} {node.name}"
-    if unit == "kubelet" and not node.joined:
+    state = _unit_state(node, unit)
+    if state == "missing":
+        return Reply(_lines("-- No entries --"))
+    if state == "auto-restart":
         return Reply(_lines(
             f"{at} systemd[1]: kubelet.service: Main process exited, code=exited, status=1/FAILURE",
             f"{at} kubelet[4121]: E1127 \"command failed\" err=\"failed to load kubelet config file, "
