@@ -222,10 +222,10 @@ def _secret_message(key: str) -> str:
 
 
 def _from_pydantic(err: Any) -> Problem:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+    loc = tuple(err["loc"])  # the models have no tagged unions: every part is a key or an index
     path = join_path(*loc)
     kind, found = err["type"], _describe(err.get("input"))
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and loc:
         return problem(path, _unknown_key(loc))
     if kind == "missing":
         return problem(path, "is required")
