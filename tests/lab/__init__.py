@@ -1,0 +1,1 @@
+"""The lab: real OpenSSH nodes in Linux namespaces with strict models of the system tools (README.md)."""
