@@ -1,0 +1,220 @@
+"""Fan-out benchmark: k8stui's engine against a raw asyncssh baseline, on SIMULATED nodes.
+
+For each cluster size the simulator (k8stui.sim, in this same process, instant steps) plays the
+nodes. First the real engine (`Runner` with one `NodeSession` per node, all nodes in flight) runs the
+real plan (`build_plan(sim.spec)`, every planned remote step's rendered script). Then, on the same
+nodes reset to "nothing applied", the baseline replays exactly the exec commands the engine sent
+(same uploads, same wrappers, same count) over one plain asyncssh connection per node, with the
+one wait that matters (joins after init). The ratio of the two wall times is the engine's overhead:
+planning, scheduling, state and log files, output parsing. Both columns include the simulated
+servers' own CPU, since they share the process.
+
+Also measures `k8stui --help` start-up (median of 5 subprocess runs). Always exits 0.
+Usage: python bench/fanout.py [--nodes 1,10,50,200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run from a checkout without `pip install -e .`
+    sys.path.insert(0, str(ROOT))
+
+from k8stui.engine.runner import Runner  # noqa: E402
+from k8stui.engine.ssh import ConnectOptions, NodeSession, Secrets  # noqa: E402
+from k8stui.engine.state import RunState  # noqa: E402
+from k8stui.model.cluster import NodeSpec  # noqa: E402
+from k8stui.recipes.plan import build_plan  # noqa: E402
+from k8stui.sim import SimCluster  # noqa: E402
+from k8stui.sim.commands import Upload, classify, script_name  # noqa: E402
+
+RATIO_TARGET, RATIO_AT = 1.5, 50
+STARTUP_TARGET = 0.5
+POLL = 0.002  # how often the baseline's one shared waiter looks for a finished init
+
+
+@dataclass
+class Measure:
+    wall: float
+    cpu: float
+    rss_peak: int  # bytes above the RSS at the start
+    ok: bool
+
+
+def _rss() -> int:
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux: the peak so far is the best we have
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def measured(work: Callable[[], Awaitable[bool]]) -> Measure:
+    """Wall, CPU and peak RSS (sampled every 20 ms) of one awaited piece of work."""
+    gc.collect()
+    base, peak, done = _rss(), 0, asyncio.Event()
+
+    async def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _rss() - base)
+            await asyncio.sleep(0.02)
+
+    sampler = asyncio.create_task(sample())
+    cpu, wall = _cpu(), time.perf_counter()
+    try:
+        ok = await work()
+    finally:
+        wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+        done.set()
+        await sampler
+    return Measure(wall, cpu, max(peak, _rss() - base), ok)
+
+
+async def engine(sim: SimCluster, state_root: Path) -> bool:
+    options = ConnectOptions(ssh_config=False, agent=False, connect_timeout=30)
+
+    def session(node: NodeSpec) -> NodeSession:
+        return NodeSession(node, sim.spec.ssh_for(node), secrets=Secrets(), options=options)
+
+    state = RunState.open(sim.spec.name, state_root)
+    runner = Runner(sim.spec, state=state, session_factory=session, on_event=lambda _event: None,
+                    concurrency=len(sim.nodes))
+    summary = await runner.run()
+    return summary.ok
+
+
+def recorded(sim: SimCluster) -> dict[str, list[tuple[str, str | None]]]:
+    """Every exec command the engine sent, per node, with the stdin an upload carried."""
+    sent: dict[str, list[tuple[str, str | None]]] = {}
+    for node in sim.nodes:
+        items = []
+        for command in node.commands:
+            action = classify(command)
+            stdin = node.scripts[script_name(action.path)] if isinstance(action, Upload) else None
+            items.append((command, stdin))
+        sent[node.name] = items
+    return sent
+
+
+async def baseline(sim: SimCluster, sent: dict[str, list[tuple[str, str | None]]]) -> bool:
+    """Replay `sent` over one raw asyncssh connection per node; joins wait for init."""
+    initialised = asyncio.Event()
+
+    async def watch() -> None:
+        while not sim.world.initialised:
+            await asyncio.sleep(POLL)
+        initialised.set()
+
+    async def replay(name: str) -> bool:
+        ok = True
+        async with await sim.connect(name) as conn:
+            for command, stdin in sent[name]:
+                if "-join" in command and stdin is None:
+                    await initialised.wait()
+                result = await conn.run(command, input=stdin)
+                ok = ok and result.exit_status in (0, 1)  # `check` answers 1 for "not done"
+        return ok
+
+    watcher = asyncio.create_task(watch())
+    try:
+        return all(await asyncio.gather(*(replay(name) for name in sent)))
+    finally:
+        watcher.cancel()
+
+
+def reset(sim: SimCluster) -> None:
+    for node in sim.nodes:
+        node.applied.clear()
+
+
+async def one_size(count: int, workdir: Path) -> tuple[int, Measure, Measure]:
+    async with await SimCluster.start(workdir / f"sim-{count}", workers=count - 1, step_seconds=0) as sim:
+        plan = build_plan(sim.spec)
+        for planned in plan:  # warm the template cache: compiling Jinja is start-up, not fan-out
+            if planned.step.kind.value == "remote":
+                plan.render(planned)
+        eng = await measured(lambda: engine(sim, workdir / f"state-{count}"))
+        sent = recorded(sim)
+        reset(sim)
+        raw = await measured(lambda: baseline(sim, sent))
+        return sum(len(items) for items in sent.values()), eng, raw
+
+
+def startup_seconds(runs: int = 5) -> float:
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "k8stui", "--help"], check=True, capture_output=True,
+                       env=env, timeout=60)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def row(count: int, commands: int, eng: Measure, raw: Measure) -> str:
+    ratio = eng.wall / raw.wall if raw.wall else float("inf")
+    ms, kb = 1000 / count, 1 / 1024 / count
+    return (f"{count:>5} {commands:>6} {eng.wall:>9.2f} {raw.wall:>7.2f} {ratio:>6.2f} "
+            f"{eng.cpu * ms:>10.1f} {raw.cpu * ms:>10.1f} "
+            f"{eng.rss_peak * kb:>10.0f} {raw.rss_peak * kb:>10.0f}  "
+            f"{'ok' if eng.ok and raw.ok else 'FAILED'}")
+
+
+async def main(sizes: list[int]) -> list[tuple[int, int, Measure, Measure]]:
+    print("SIMULATED nodes (k8stui.sim, in-process, instant steps); engine = Runner + NodeSession")
+    print(f"{'nodes':>5} {'cmds':>6} {'engine s':>9} {'raw s':>7} {'ratio':>6} "
+          f"{'eng ms/nd':>10} {'raw ms/nd':>10} {'eng KB/nd':>10} {'raw KB/nd':>10}  result")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="k8stui-bench-") as tmp:
+        for count in sizes:
+            commands, eng, raw = await one_size(count, Path(tmp))
+            print(row(count, commands, eng, raw), flush=True)
+            results.append((count, commands, eng, raw))
+    return results
+
+
+def verdicts(results: list[tuple[int, int, Measure, Measure]], startup: float) -> list[str]:
+    lines = [f"k8stui --help start-up: median of 5 = {startup:.3f} s "
+             f"({'ok' if startup < STARTUP_TARGET else 'MISSED'}, target < {STARTUP_TARGET} s)"]
+    for count, _, eng, raw in results:
+        if count == RATIO_AT:
+            ratio = eng.wall / raw.wall
+            verdict = "ok" if ratio <= RATIO_TARGET else "MISSED"
+            lines.append(f"engine/raw wall ratio at {count} nodes: {ratio:.2f} ({verdict}, "
+                         f"target <= {RATIO_TARGET})")
+    return lines
+
+
+def cli(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", default="1,10,50,200", help="comma-separated cluster sizes")
+    args = parser.parse_args(argv)
+    sizes = [int(x) for x in args.nodes.split(",") if x.strip()]
+    results = asyncio.run(main(sizes))
+    for line in verdicts(results, startup_seconds()):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
