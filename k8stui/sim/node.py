@@ -23,6 +23,7 @@ from k8stui.sim.pki import HASH_RE, TOKEN_RE, SimPKI
 
 READ_ONLY_STEPS = frozenset({"facts", "endpoint-probe", "fetch-kubeconfig"})  # `changes=False` in the catalog
 JOIN_STEPS = frozenset({"join", "join-control-plane"})
+PUBLISH_NEEDS_INIT = frozenset({"init", "fetch-kubeconfig", "smoke"})  # they read admin.conf
 NEEDS_INIT = frozenset({"fetch-kubeconfig", "smoke", "kubeconfig", "cni", "untaint", *JOIN_STEPS})
 CGROUP_V1_OS = frozenset({"centos-7", "centos-8", "rocky-8", "almalinux-8", "rhel-8", "ubuntu-20.04"})
 KERNELS = {"ubuntu-20.04": "5.4.0-196-generic", "ubuntu-22.04": "5.15.0-122-generic",
@@ -165,7 +166,7 @@ class SimNode:
         world, pki = self.world, self.world.pki
         if step == "facts":
             return self.facts()
-        if step in NEEDS_INIT and not world.initialised:
+        if step in PUBLISH_NEEDS_INIT and not world.initialised:
             raise StepFailed(["cat: /etc/kubernetes/admin.conf: No such file or directory"])
         if step == "init":
             key = pki.certificate_key if world.spec.kubernetes.control_plane_endpoint else None

@@ -358,3 +358,16 @@ async def test_fifty_nodes_concurrently(tmp_path: Path) -> None:
     assert len({f.product_uuid for f in found}) == 50
     assert len({f.macs for f in found}) == 50
     assert {f.hostname for f in found} == {n.name for n in sim.nodes}
+
+
+async def test_publish_mode_before_and_after_init(sim: SimCluster) -> None:
+    async with await sim.connect("cp-1") as conn:
+        await upload(conn, "21-fetch-kubeconfig.sh", script("fetch-kubeconfig", "cp-1"))
+        await upload(conn, "16-kubeconfig.sh", script("kubeconfig", "cp-1"))
+        before = await play(conn, "21-fetch-kubeconfig.sh", "publish")
+        quiet = await play(conn, "16-kubeconfig.sh", "publish")
+        await init(sim)
+        after = await play(conn, "21-fetch-kubeconfig.sh", "publish")
+    assert before.exit_status == 1 and "admin.conf: No such file" in before.stderr
+    assert quiet.exit_status == 0 and quiet.stdout == ""
+    assert after.exit_status == 0 and set(outputs(after.stdout)) == {"kubeconfig_b64"}
