@@ -27,6 +27,17 @@ class RunInfo:
     failed: int
     cluster_file: Path | None
 
+    @property
+    def file_label(self) -> str:
+        """Short: a copy kept with the run, or the path with the home directory as ~."""
+        if self.cluster_file is None:
+            return "not found"
+        if self.cluster_file.parent == self.directory:
+            return f"{self.cluster_file.name} (kept with the run)"
+        home = str(Path.home())
+        text = str(self.cluster_file)
+        return "~" + text[len(home) :] if text.startswith(home + "/") else text
+
 
 def state_root() -> Path:
     return default_root()

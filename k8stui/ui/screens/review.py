@@ -98,6 +98,7 @@ class ReviewScreen(WizardScreen):
             branch = tree.root.add(label, expand=node is self.spec.nodes[0])
             for planned in self.plan.steps(node.name):
                 branch.add_leaf(f"{planned.number:02d} {planned.step.id}", data=planned)
+        tree.cursor_line = 0  # the highlighted row is the document shown
         self._show("cluster.yaml")
 
     @on(Tree.NodeHighlighted, "#plan-tree")

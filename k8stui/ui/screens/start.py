@@ -76,7 +76,7 @@ class StartScreen(Screen[StartChoice]):
         self.runs = list_runs(self.state_root)
         for run in self.runs:
             when = run.updated.strftime("%Y-%m-%d %H:%M") if run.updated else "-"
-            table.add_row(run.name, when, str(run.ok), str(run.failed), str(run.cluster_file or "not found"))
+            table.add_row(run.name, when, str(run.ok), str(run.failed), run.file_label)
         table.display = bool(self.runs)
         self._say("#open-error", "")
         self._say("#new-error", "")

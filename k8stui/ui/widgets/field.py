@@ -18,6 +18,7 @@ class Field(Vertical):
         self.label = label
         self.widget = widget
         self.hint = hint
+        self._shown: tuple[str | None, str | None] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-row"):
@@ -27,6 +28,9 @@ class Field(Vertical):
 
     def show(self, error: str | None = None, warning: str | None = None) -> None:
         """Show an error (wins), else a warning, else the hint (if any)."""
+        if self._shown == (error, warning):
+            return  # unchanged: skip the restyle and relayout (this runs on every keystroke)
+        self._shown = (error, warning)
         self.set_class(error is not None, "-invalid")
         self.set_class(error is None and warning is not None, "-warning")
         text = error if error is not None else warning if warning is not None else self.hint
