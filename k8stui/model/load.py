@@ -46,6 +46,7 @@ SECTIONS: dict[tuple[Any, ...], type[BaseModel]] = {
     ("nodes", INT): NodeSpec,
     ("nodes", INT, "ssh"): SSHOverride,
 }
+NULL_MEANS_DEFAULT = ("kubernetes", "network", "hostPrep", "ssh", "nodes")
 SECRET_HINT = {
     "password": "passwordEnv",
     "sudoPassword": "sudoPasswordEnv",
@@ -186,13 +187,14 @@ def _walk(data: dict[Any, Any]) -> list[Problem]:
 def _strip_secrets(data: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """Passwords never live in the file (null is allowed: the documented placeholder).
 
-    Returns a copy without the offending keys, so the rest of the file is still checked.
+    Returns a copy without the offending keys (and without null sections), so the rest of the file
+    is still checked.
     """
-    data = dict(data)
+    # A section whose keys are all commented out is null in YAML: it means "all defaults".
+    data = {k: v for k, v in data.items() if not (v is None and k in NULL_MEANS_DEFAULT)}
     found: list[Problem] = []
-    data["ssh"] = _strip_block(data.get("ssh"), ("ssh",), found)
-    if data["ssh"] is None:
-        del data["ssh"]
+    if "ssh" in data:
+        data["ssh"] = _strip_block(data["ssh"], ("ssh",), found)
     if isinstance(data.get("nodes"), list):
         data["nodes"] = [_strip_node(node, i, found) for i, node in enumerate(data["nodes"])]
     return data, found

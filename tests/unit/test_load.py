@@ -217,6 +217,12 @@ def test_unquoted_versions_keep_their_digits() -> None:
     assert spec.kubernetes.version == "1.30"
 
 
+def test_empty_sections_mean_defaults() -> None:
+    spec = parse_cluster(GOOD + "network:\n  # cni: calico\nssh:\nhostPrep:\n")
+    assert spec.network.cni == "flannel" and spec.ssh.user == "root"
+    assert "kubernetes" in {p.path for p in problems_of("kubernetes: 3\n")}
+
+
 def test_token_ttl_zero_as_number() -> None:
     spec = parse_cluster(k8s("tokenTTL: 0"))
     assert spec.kubernetes.token_ttl == "0"
