@@ -43,6 +43,9 @@ def _host(value: str) -> str:
         pass
     if not _HOSTNAME.fullmatch(value):
         raise ValueError(f"{value!r} is neither an IP address nor a valid host name")
+    if value.rsplit(".", 1)[-1].isdigit():
+        # A name's last label is never all digits (RFC 1123): this is a mistyped IP like 10.0.0.300.
+        raise ValueError(f"{value!r} is not a valid IP address")
     return value
 
 

@@ -17,7 +17,8 @@ def test_bad_node_names(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["10.0.0.1\n", "host name", "h;id", "`id`", "a..b", "-a.example", "x" * 300],
+    "address",
+    ["10.0.0.1\n", "host name", "h;id", "`id`", "a..b", "-a.example", "x" * 300, "10.0.0.300", "10.1"],
 )
 def test_bad_addresses(address: str) -> None:
     with pytest.raises(ValidationError):
