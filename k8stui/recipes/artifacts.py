@@ -77,6 +77,8 @@ def kubelet_args(spec: ClusterSpec, node: NodeSpec) -> dict[str, str]:
 
 
 def _common(spec: ClusterSpec, node: NodeSpec) -> dict[str, object]:
+    if not node.node_ip:
+        raise ValueError(f"node {node.name} needs internalIP: its address {node.address!r} is not an IP")
     version = _version(spec)
     return {
         "spec": spec, "k8s": spec.kubernetes, "net": spec.network, "node": node, "v": version,
