@@ -92,8 +92,9 @@ async def test_spec_connects_with_asyncssh_strict_host_keys(lab) -> None:
     assert spec.ssh.host_key_policy == "strict"
     for node in spec.nodes:
         ssh = spec.ssh_for(node)
-        async with asyncssh.connect(node.address, port=ssh.port, username=ssh.user, known_hosts=ssh.known_hosts,
-                                    client_keys=[ssh.identity_file]) as conn:
+        options = {"port": ssh.port, "username": ssh.user, "known_hosts": ssh.known_hosts,
+                   "client_keys": [ssh.identity_file]}
+        async with asyncssh.connect(node.address, **options) as conn:
             result = await conn.run("hostname", check=True, timeout=10)
             assert result.stdout.strip() == node.name
 
@@ -126,7 +127,8 @@ def test_nodes_have_their_own_identity(lab) -> None:
     uuids = {env.run(n, "cat /sys/class/dmi/id/product_uuid").stdout.strip() for n in env.nodes}
     assert len(uuids) == 2 and all(len(u) == 36 for u in uuids)
     assert env.run(ubuntu, "ls /sys/class/net").stdout.split() == ["eth0", "lo"]
-    assert env.run(ubuntu, "ps -e -o pid= | wc -l").stdout.strip() != str(len(list(Path("/proc").glob("[0-9]*"))))
+    host_processes = len(list(Path("/proc").glob("[0-9]*")))
+    assert int(env.run(ubuntu, "ps -e -o pid= | wc -l").stdout) < host_processes  # its own PID namespace
     assert env.run(ubuntu, "ps -p 1 -o comm=").stdout.strip() == "sshd"
 
 
@@ -139,14 +141,15 @@ def test_duplicate_product_uuid_on_demand(lab) -> None:
 def test_nothing_a_node_does_touches_the_host(lab) -> None:
     env = lab("ubuntu-22.04", "centos-7")
     node = env.nodes[0]
-    probes = ["/etc/k8slab-probe", "/root/k8slab-probe", "/usr/local/bin/k8slab-probe", "/usr/bin/k8slab-probe",
-              "/opt/k8slab-probe", "/var/lib/k8slab-probe", "/home/k8slab-probe"]
+    probes = [f"{d}/k8slab-probe" for d in ("/etc", "/root", "/usr/local/bin", "/usr/bin", "/opt", "/var/lib",
+                                            "/home")]
     host_forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
     host_pid_max = Path("/proc/sys/kernel/pid_max").read_text()
     script = "; ".join(f"echo x > {p}" for p in probes)
     assert env.run(node, f"set -e; {script}; useradd k8slab-probe; hostname k8slab-probe").returncode == 0
-    assert env.run(node, "sysctl -w net.ipv4.ip_forward=1 kernel.pid_max=4000 && cat /proc/sys/net/ipv4/ip_forward"
-                   ).stdout.strip().endswith("1")
+    forward = env.run(node, "sysctl -w net.ipv4.ip_forward=1 kernel.pid_max=4000; "
+                            "cat /proc/sys/net/ipv4/ip_forward")
+    assert forward.stdout.strip().endswith("1")
     assert env.run(node, "sysctl -n kernel.pid_max").stdout.strip() == "4000"
     for path in probes:
         assert not os.path.exists(path)
