@@ -203,19 +203,19 @@ class NodeSession:
         script = remote.ROOT_STEPS.child(name) if (sudo or self._is_root) else remote.USER_STEPS.child(name)
         staged = remote.USER_STEPS.child(name) if sudo else None
         await self._upload(staged or script, text)
-        pid_name = f"{name.removesuffix('.sh')}-{_random.token_hex(4)}.pid"
+        pid_name, run_dir = f"{name.removesuffix('.sh')}-{_random.token_hex(4)}.pid", self._run_dir(True)
         command = remote.step_command(self._prefix(sudo), script, mode, timeout, pid_name,
-                                      staged=staged, run_dir=self._run_dir(True))
-        return await self._execute(command, pid_name, name, timeout, on_line, sudo)
+                                      staged=staged, run_dir=run_dir)
+        return await self._execute(command, run_dir.child(pid_name), name, timeout, on_line, sudo)
 
     async def run_command(self, command: str, *, timeout: float, on_line: OnLine,
                           privileged: bool = True) -> int:
         """Run a diagnostic shell command (through sudo when the node needs it and `privileged`)."""
         await self._ready()
         sudo = privileged and self.needs_sudo
-        pid_name = f"cmd-{_random.token_hex(4)}.pid"
-        line = remote.shell_command(self._prefix(sudo), self._run_dir(privileged), command, timeout, pid_name)
-        return await self._execute(line, pid_name, "command", timeout, on_line, sudo)
+        pid_name, run_dir = f"cmd-{_random.token_hex(4)}.pid", self._run_dir(privileged)
+        line = remote.shell_command(self._prefix(sudo), run_dir, command, timeout, pid_name)
+        return await self._execute(line, run_dir.child(pid_name), "command", timeout, on_line, sudo)
 
     async def _upload(self, dest: remote.RemotePath, text: str) -> None:
         data = text if text.endswith("\n") else text + "\n"
@@ -231,11 +231,11 @@ class NodeSession:
         if result.exit_status != 0:
             raise SSHError(f"{self.node.name}: cannot write {dest.path}: {str(result.stderr).strip()}")
 
-    async def _execute(self, command: str, pid_name: str, label: str, timeout: float,
+    async def _execute(self, command: str, pidfile: remote.RemotePath, label: str, timeout: float,
                        on_line: OnLine, sudo: bool) -> int:
         password = self._sudo_password() if sudo else None
         proc = await self._with_link(lambda conn: _start(conn, command, password))
-        running = _Running(proc, self._run_dir(sudo or self._is_root).child(pid_name), sudo)
+        running = _Running(proc, pidfile, sudo)
         self._running[id(running)] = running
         try:
             return await self._await(running, label, timeout, on_line)

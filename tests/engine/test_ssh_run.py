@@ -59,17 +59,18 @@ def remote_sleeps(arg: str) -> list[str]:
     return found.stdout.split()
 
 
-def wait_for(predicate: Callable[[], bool], seconds: float = 10) -> bool:
+async def eventually(predicate: Callable[[], bool], seconds: float = 10) -> bool:
+    """Poll without blocking the event loop (the session's channels keep being served)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.1)
+        await asyncio.sleep(0.1)
     return False
 
 
-def wait_gone(arg: str, seconds: float = 10) -> bool:
-    return wait_for(lambda: not remote_sleeps(arg), seconds)
+async def gone(arg: str, seconds: float = 10) -> bool:
+    return await eventually(lambda: not remote_sleeps(arg), seconds)
 
 
 async def test_root_runs_script_by_path_and_streams_tagged_lines(ssh_lab: SshLab) -> None:
@@ -167,7 +168,7 @@ async def test_timeout_kills_the_remote_process_group(ssh_lab: SshLab) -> None:
             await s.run_script("07-hang.sh", body, timeout=1, on_line=Lines())
     assert "within 1s" in caught.value.message
     assert time.monotonic() - began < 10
-    assert wait_gone(arg), "the remote sleeps survived the timeout"
+    assert await gone(arg), "the remote sleeps survived the timeout"
 
 
 async def test_local_timeout_when_the_remote_ignores_term(ssh_lab: SshLab,
@@ -178,7 +179,7 @@ async def test_local_timeout_when_the_remote_ignores_term(ssh_lab: SshLab,
         with pytest.raises(StepTimeout):
             body = script(f"trap '' TERM\nsleep {arg}\n")
             await s.run_script("08-stubborn.sh", body, timeout=1, on_line=Lines())
-    assert wait_gone(arg), "cancel did not escalate to KILL"
+    assert await gone(arg), "cancel did not escalate to KILL"
 
 
 async def _start_sleeper(s: NodeSession, arg: str) -> asyncio.Task[int]:
@@ -198,11 +199,11 @@ async def test_cancel_stops_what_is_running(ssh_lab: SshLab) -> None:
     arg = sleeper()
     async with session(ssh_lab.ssh_spec(ssh_lab.users.nopasswd)) as s:
         task = await _start_sleeper(s, arg)
-        assert wait_for(lambda: bool(remote_sleeps(arg)))
+        assert await eventually(lambda: bool(remote_sleeps(arg)))
         await s.cancel()
         code = await asyncio.wait_for(task, 15)
         assert code in (143, 137)  # TERM (or KILL) of the group, reported by the wrapper
-        assert wait_gone(arg)
+        assert await gone(arg)
         assert await s.run_command("true", timeout=10, on_line=Lines()) == 0  # the session is still usable
 
 
@@ -213,7 +214,7 @@ async def test_cancelling_the_task_kills_the_remote_group(ssh_lab: SshLab) -> No
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(task, 15)
-        assert wait_gone(arg)
+        assert await gone(arg)
 
 
 @pytest.fixture
@@ -266,3 +267,16 @@ async def test_drop_while_running_is_connection_lost(ssh_lab: SshLab, private_ss
         assert "may still be running" in caught.value.message
         await s.cancel()
     subprocess.run(["pkill", "-f", f"sleep {arg}"], check=False)
+
+
+async def test_user_without_sudo_runs_from_home_and_can_cancel(ssh_lab: SshLab) -> None:
+    user, lines, arg = ssh_lab.users.nopasswd, Lines(), sleeper()
+    async with session(ssh_lab.ssh_spec(user, sudo="never")) as s:
+        assert await s.run_script("11-plain.sh", script('id -un\necho "$0"'), timeout=20, on_line=lines) == 0
+        assert lines.out() == [user, f"/home/{user}/.k8stui/steps/11-plain.sh"]
+        task = asyncio.create_task(s.run_command(f"sleep {arg}", timeout=600, on_line=Lines()))
+        assert await eventually(lambda: bool(remote_sleeps(arg)))
+        await s.cancel()
+        assert await asyncio.wait_for(task, 15) in (143, 137)
+    assert await gone(arg)
+    assert list(Path(f"/home/{user}/.k8stui/run").iterdir()) == []
