@@ -1,0 +1,360 @@
+"""Config files and manifests k8stui writes (kubeadm, CNI, runtime), and the shell pieces that edit them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from k8stui.model.cluster import ClusterSpec
+from k8stui.recipes import artifacts
+from k8stui.recipes.plan import build_plan
+
+tomllib = pytest.importorskip("tomllib")
+
+
+def make_spec(kubernetes: dict[str, Any] | None = None, network: dict[str, Any] | None = None,
+              planes: int = 1, workers: int = 1) -> ClusterSpec:
+    nodes: list[dict[str, Any]] = [{"name": "cp1", "address": "203.0.113.10", "internalIP": "10.0.0.11",
+                                    "role": "control-plane"}]
+    nodes += [{"name": f"cp{i}", "address": f"10.0.0.{10 + i}", "role": "control-plane"}
+              for i in range(2, planes + 1)]
+    nodes += [{"name": f"w{i}", "address": f"10.0.0.{20 + i}"} for i in range(1, workers + 1)]
+    data = {"kubernetes": kubernetes or {}, "network": network or {}, "nodes": nodes}
+    return ClusterSpec.model_validate(data)
+
+
+def docs(text: str) -> dict[str, dict[str, Any]]:
+    return {d["kind"]: d for d in yaml.safe_load_all(text) if d}
+
+
+HA = {"controlPlaneEndpoint": "k8s-api.internal:6443"}
+ALI = "registry.aliyuncs.com/google_containers"
+
+
+def one_node(address: str) -> ClusterSpec:
+    return ClusterSpec.model_validate({"nodes": [{"name": "a", "address": address, "role": "control-plane"}]})
+
+
+def test_init_config_v1beta4_with_endpoint_and_public_address() -> None:
+    spec = make_spec({"version": "1.34.6", **HA, "imageRepository": ALI},
+                     {"proxyMode": "ipvs", "podSubnet": "10.10.0.0/16"}, planes=2)
+    found = docs(artifacts.kubeadm_init_config(spec))
+    init, cluster = found["InitConfiguration"], found["ClusterConfiguration"]
+    assert init["apiVersion"] == cluster["apiVersion"] == "kubeadm.k8s.io/v1beta4"
+    assert init["localAPIEndpoint"]["advertiseAddress"] == "10.0.0.11"
+    assert init["nodeRegistration"] == {
+        "name": "cp1", "criSocket": "unix:///var/run/containerd/containerd.sock",
+        "kubeletExtraArgs": [{"name": "node-ip", "value": "10.0.0.11"}]}
+    assert init["bootstrapTokens"][0]["token"] == artifacts.TOKEN_PLACEHOLDER
+    assert init["bootstrapTokens"][0]["ttl"] == "24h"
+    assert cluster["controlPlaneEndpoint"] == "k8s-api.internal:6443"
+    assert cluster["apiServer"]["certSANs"] == ["k8s-api.internal", "203.0.113.10"]
+    assert cluster["kubernetesVersion"] == "v1.34.6"
+    assert cluster["imageRepository"] == "registry.aliyuncs.com/google_containers"
+    assert cluster["networking"] == {"podSubnet": "10.10.0.0/16", "serviceSubnet": "10.96.0.0/12",
+                                     "dnsDomain": "cluster.local"}
+    assert found["KubeletConfiguration"] == {"apiVersion": "kubelet.config.k8s.io/v1beta1",
+                                             "kind": "KubeletConfiguration", "cgroupDriver": "systemd"}
+    assert found["KubeProxyConfiguration"]["mode"] == "ipvs"
+
+
+def test_init_config_v1beta2_maps_and_docker_pause_for_dockershim() -> None:
+    spec = make_spec({"version": "1.19.4", "runtime": "docker", "packageMirror": "aliyun-legacy",
+                      "imageRepository": "registry.aliyuncs.com/google_containers", "tokenTTL": "0"})
+    found = docs(artifacts.kubeadm_init_config(spec))
+    init = found["InitConfiguration"]
+    assert init["apiVersion"] == "kubeadm.k8s.io/v1beta2"
+    assert init["nodeRegistration"]["criSocket"] == "/var/run/dockershim.sock"
+    assert init["nodeRegistration"]["kubeletExtraArgs"] == {
+        "node-ip": "10.0.0.11",
+        "pod-infra-container-image": "registry.aliyuncs.com/google_containers/pause:3.2"}
+    assert init["bootstrapTokens"][0]["ttl"] == "0s"
+    assert "controlPlaneEndpoint" not in found["ClusterConfiguration"]
+
+
+def test_cert_sans_absent_when_ssh_address_is_the_node_ip() -> None:
+    spec = one_node("10.0.0.5")
+    assert "apiServer" not in docs(artifacts.kubeadm_init_config(spec))["ClusterConfiguration"]
+
+
+@pytest.mark.parametrize(("version", "fail", "expected"), [
+    ("1.35.3", False, False), ("1.35.3", True, None), ("1.34.6", False, None), ("1.37.1", False, False),
+])
+def test_fail_cgroup_v1(version: str, fail: bool, expected: bool | None) -> None:
+    spec = make_spec({"version": version, "failCgroupV1": fail})
+    assert docs(artifacts.kubeadm_init_config(spec))["KubeletConfiguration"].get("failCgroupV1") is expected
+
+
+def test_join_config_worker_v1beta3_with_outputs() -> None:
+    spec = make_spec({"version": "1.23.6", "runtime": "docker", "packageMirror": "aliyun-legacy"})
+    outputs = {"token": "abcdef.0123456789abcdef", "ca_hash": "a" * 64}
+    join = docs(artifacts.join_config(spec, spec.node("w1"), outputs))["JoinConfiguration"]
+    assert join["apiVersion"] == "kubeadm.k8s.io/v1beta3"
+    assert join["discovery"] == {"bootstrapToken": {
+        "apiServerEndpoint": "10.0.0.11:6443", "token": "abcdef.0123456789abcdef",
+        "caCertHashes": ["sha256:" + "a" * 64]}, "timeout": "5m0s"}
+    assert join["nodeRegistration"]["kubeletExtraArgs"]["node-ip"] == "10.0.0.21"
+    assert "controlPlane" not in join and "timeouts" not in join
+
+
+def test_join_config_control_plane_v1beta4_placeholders() -> None:
+    spec = make_spec({"version": "1.37.1", **HA}, planes=2)
+    join = docs(artifacts.join_config(spec, spec.node("cp2"), {}))["JoinConfiguration"]
+    assert join["timeouts"] == {"discovery": "5m0s"} and "timeout" not in join["discovery"]
+    token = join["discovery"]["bootstrapToken"]
+    assert token["apiServerEndpoint"] == "k8s-api.internal:6443"
+    assert token["token"].startswith(artifacts.MISSING_PREFIX)
+    assert token["caCertHashes"][0].startswith(artifacts.MISSING_PREFIX)
+    assert join["controlPlane"]["localAPIEndpoint"]["advertiseAddress"] == "10.0.0.12"
+    assert join["controlPlane"]["certificateKey"].startswith(artifacts.MISSING_PREFIX)
+    assert join["nodeRegistration"]["kubeletExtraArgs"] == [{"name": "node-ip", "value": "10.0.0.12"}]
+
+
+def test_node_without_ip_is_a_clear_error() -> None:
+    spec = one_node("cp.example")
+    with pytest.raises(ValueError, match="internalIP"):
+        artifacts.kubeadm_init_config(spec)
+
+
+def _valid_objects(text: str) -> list[dict[str, Any]]:
+    objects = [d for d in yaml.safe_load_all(text) if d]
+    for obj in objects:
+        assert obj["apiVersion"] and obj["kind"] and obj["metadata"]["name"], obj
+    return objects
+
+
+def test_flannel_manifest() -> None:
+    spec = make_spec(network={"podSubnet": "10.20.0.0/16", "interface": "eth1"})
+    objects = _valid_objects(artifacts.cni_manifest(spec) or "")
+    cm = next(o for o in objects if o["kind"] == "ConfigMap")
+    assert json.loads(cm["data"]["net-conf.json"])["Network"] == "10.20.0.0/16"
+    assert json.loads(cm["data"]["net-conf.json"])["Backend"] == {"Type": "vxlan"}
+    ds = next(o for o in objects if o["kind"] == "DaemonSet")
+    assert ds["metadata"] == {"name": "kube-flannel-ds", "namespace": "kube-flannel",
+                              "labels": {"tier": "node", "app": "flannel", "k8s-app": "flannel"}}
+    container = ds["spec"]["template"]["spec"]["containers"][0]
+    assert "--iface=eth1" in container["args"]
+    assert container["image"].startswith("ghcr.io/flannel-io/flannel:")
+
+
+def test_flannel_china_images_and_no_iface_by_default() -> None:
+    spec = make_spec({"packageMirror": "aliyun"})
+    ds = next(o for o in _valid_objects(artifacts.cni_manifest(spec) or "") if o["kind"] == "DaemonSet")
+    pod = ds["spec"]["template"]["spec"]
+    assert not any(a.startswith("--iface") for a in pod["containers"][0]["args"])
+    images = [c["image"] for c in pod["containers"] + pod["initContainers"]]
+    assert images and not any(i.startswith("ghcr.io/") for i in images)
+
+
+def test_calico_manifest() -> None:
+    spec = make_spec(network={"cni": "calico", "podSubnet": "192.168.0.0/16", "interface": "ens192"})
+    objects = _valid_objects(artifacts.cni_manifest(spec) or "")
+    kinds = {o["kind"] for o in objects}
+    assert {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ServiceAccount", "ConfigMap",
+            "DaemonSet", "Deployment"} <= kinds
+    crds = {o["metadata"]["name"] for o in objects if o["kind"] == "CustomResourceDefinition"}
+    assert {"ippools.crd.projectcalico.org", "felixconfigurations.crd.projectcalico.org"} <= crds
+    node = next(o for o in objects if o["kind"] == "DaemonSet")
+    env = {e["name"]: e.get("value") for e in node["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["CALICO_IPV4POOL_CIDR"] == "192.168.0.0/16"
+    assert env["IP_AUTODETECTION_METHOD"] == "interface=ens192"
+    assert node["spec"]["template"]["spec"]["serviceAccountName"] == "calico-node"
+    accounts = {o["metadata"]["name"] for o in objects if o["kind"] == "ServiceAccount"}
+    assert {"calico-node", "calico-kube-controllers", "calico-cni-plugin"} <= accounts
+
+
+def test_no_manifest_without_cni() -> None:
+    assert artifacts.cni_manifest(make_spec(network={"cni": "none"})) is None
+
+
+@pytest.mark.parametrize(("version", "layout", "section", "key"), [
+    ("1.35.3", 2, ("plugins", "io.containerd.grpc.v1.cri"), "sandbox_image"),
+    ("1.36.2", 3, ("plugins", "io.containerd.cri.v1.images", "pinned_images"), "sandbox"),
+])
+def test_containerd_config_layout(version: str, layout: int, section: tuple[str, ...], key: str) -> None:
+    spec = make_spec({"version": version, "imageRepository": "registry.aliyuncs.com/google_containers"})
+    config = tomllib.loads(artifacts.containerd_config(spec))
+    assert config["version"] == layout
+    table = config
+    for part in section:
+        table = table[part]
+    assert table[key] == "registry.aliyuncs.com/google_containers/pause:3.10.1"
+    runtime = "io.containerd.grpc.v1.cri" if layout == 2 else "io.containerd.cri.v1.runtime"
+    options = config["plugins"][runtime]["containerd"]["runtimes"]["runc"]["options"]
+    assert options == {"SystemdCgroup": True}
+
+
+def test_docker_daemon_json() -> None:
+    plain = json.loads(artifacts.docker_daemon_json(make_spec({"version": "1.23.6", "runtime": "docker",
+                                                                "packageMirror": "aliyun-legacy"})))
+    assert plain["exec-opts"] == ["native.cgroupdriver=systemd"]
+    assert plain["registry-mirrors"]
+    official = json.loads(artifacts.docker_daemon_json(make_spec({"version": "1.23.6", "runtime": "docker"})))
+    assert "registry-mirrors" not in official and official["log-opts"]["max-size"]
+
+
+def test_smoke_manifest() -> None:
+    objects = _valid_objects(artifacts.smoke_manifest(make_spec()))
+    assert [o["kind"] for o in objects] == ["Namespace", "Deployment", "Service"]
+    assert objects[2]["spec"]["type"] == "NodePort"
+    pod = objects[1]["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == "docker.io/library/nginx:1.27-alpine"
+    assert pod["tolerations"][0]["key"] == "node-role.kubernetes.io/control-plane"
+
+
+def test_heredoc_refuses_its_delimiter() -> None:
+    assert artifacts.heredoc("a") == "a\n"
+    with pytest.raises(ValueError):
+        artifacts.heredoc(f"x\n{artifacts.HEREDOC}\ny")
+
+
+def test_api_server_endpoint_brackets_ipv6() -> None:
+    assert artifacts.host_port("fd00::1") == "[fd00::1]:6443"
+    assert artifacts.host_port("10.0.0.1") == "10.0.0.1:6443"
+
+
+# --- the shell pieces, run for real in bash ---------------------------------------------------------
+
+CONTAINERD_1 = """\
+disabled_plugins = []
+root = "/var/lib/containerd"
+version = 2
+
+[plugins]
+
+  [plugins."io.containerd.grpc.v1.cri"]
+    device_ownership_from_security_context = false
+    sandbox_image = "registry.k8s.io/pause:3.8"
+    selinux_category_range = 1024
+
+    [plugins."io.containerd.grpc.v1.cri".containerd]
+      default_runtime_name = "runc"
+
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+        runtime_type = "io.containerd.runc.v2"
+
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+          BinaryName = ""
+          SystemdCgroup = false
+"""
+# containerd 2.x, here without a SystemdCgroup line: toml_set must add it to the right table.
+CONTAINERD_2 = """\
+version = 3
+root = '/var/lib/containerd'
+
+[plugins]
+  [plugins.'io.containerd.cri.v1.images']
+    snapshotter = 'overlayfs'
+
+    [plugins.'io.containerd.cri.v1.images'.pinned_images]
+      sandbox = 'registry.k8s.io/pause:3.10'
+
+  [plugins.'io.containerd.cri.v1.runtime']
+    [plugins.'io.containerd.cri.v1.runtime'.containerd]
+      default_runtime_name = 'runc'
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+        runtime_type = 'io.containerd.runc.v2'
+        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+          BinaryName = ''
+"""
+
+
+def step_script(step_id: str, spec: ClusterSpec, node: str = "cp1", os_name: str = "ubuntu-22.04") -> str:
+    plan = build_plan(spec, os_override=os_name)
+    planned = plan.find(node, step_id)
+    assert planned is not None, f"{step_id} not planned on {node}"
+    return plan.render(planned)
+
+
+def bash(tmp_path: Path, script: str, body: str) -> subprocess.CompletedProcess[str]:
+    """Define the script's functions (everything but its `main "$@"` call) and run `body`."""
+    head, _, _ = script.rpartition('main "$@"')
+    harness = tmp_path / "harness.sh"
+    harness.write_text(head + body + "\n")
+    return subprocess.run(["bash", str(harness)], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, cwd=tmp_path, check=False)
+
+
+@pytest.mark.parametrize(("sample", "layout"), [(CONTAINERD_1, 2), (CONTAINERD_2, 3)], ids=["1.x", "2.x"])
+def test_containerd_script_sets_the_keys_of_the_layout(tmp_path: Path, sample: str, layout: int) -> None:
+    script = step_script("containerd", make_spec({"version": "1.35.3"}))
+    config = tmp_path / "config.toml"
+    config.write_text(sample)
+    pause = "registry.aliyuncs.com/google_containers/pause:3.10.1"
+    body = f"""
+layout=$(config_version < {config})
+use_layout "$layout"
+toml_set {config} "$SANDBOX_SECTION" "$SANDBOX_KEY" "${{QUOTE}}{pause}${{QUOTE}}"
+toml_set {config} "$RUNC_SECTION" SystemdCgroup true
+toml_set {config} "$RUNC_SECTION" SystemdCgroup true
+echo "layout=$layout"
+echo "sandbox=$(toml_get {config} "$SANDBOX_SECTION" "$SANDBOX_KEY")"
+"""
+    result = bash(tmp_path, script, body)
+    assert result.returncode == 0, result.stderr
+    assert f"layout={layout}" in result.stdout
+    quote = '"' if layout == 2 else "'"
+    assert f"sandbox={quote}{pause}{quote}" in result.stdout
+    parsed = tomllib.loads(config.read_text())
+    runtime = "io.containerd.grpc.v1.cri" if layout == 2 else "io.containerd.cri.v1.runtime"
+    options = parsed["plugins"][runtime]["containerd"]["runtimes"]["runc"]["options"]
+    assert options["SystemdCgroup"] is True
+    assert config.read_text().count("SystemdCgroup") == 1
+    if layout == 2:
+        assert parsed["plugins"]["io.containerd.grpc.v1.cri"]["sandbox_image"] == pause
+    else:
+        assert parsed["plugins"]["io.containerd.cri.v1.images"]["pinned_images"]["sandbox"] == pause
+        assert "sandbox_image" not in config.read_text()
+
+
+def test_containerd_toml_set_adds_a_missing_section(tmp_path: Path) -> None:
+    script = step_script("containerd", make_spec({"version": "1.36.2"}))
+    config = tmp_path / "config.toml"
+    config.write_text("version = 3\n")
+    body = f"""use_layout 3
+toml_set {config} "$SANDBOX_SECTION" "$SANDBOX_KEY" "'r/pause:1'"
+"""
+    assert bash(tmp_path, script, body).returncode == 0
+    assert tomllib.loads(config.read_text())["plugins"]["io.containerd.cri.v1.images"]["pinned_images"] == {
+        "sandbox": "r/pause:1"}
+
+
+def test_redact_masks_tokens_and_keys(tmp_path: Path) -> None:
+    script = step_script("init", make_spec())
+    body = """key=$(printf 'f%.0s' $(seq 64))
+line='kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef'
+printf '%s \\\\\\n --certificate-key %s\\n' "$line" "$key" | redact"""
+    result = bash(tmp_path, script, body)
+    assert result.returncode == 0, result.stderr
+    assert "abcdef.0123456789abcdef" not in result.stdout and "ffff" not in result.stdout
+    assert result.stdout.count("redacted") == 2
+
+
+def _spki_sha256(cert_pem: bytes) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    key = x509.load_pem_x509_certificate(cert_pem).public_key()
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+KEYS = [["-newkey", "rsa:2048"], ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]]
+
+
+@pytest.mark.parametrize("keyopt", KEYS, ids=["rsa", "ecdsa"])
+def test_ca_hash_matches_the_spki_digest(tmp_path: Path, keyopt: list[str]) -> None:
+    cert = tmp_path / "ca.crt"
+    subprocess.run(["openssl", "req", "-x509", *keyopt, "-nodes", "-keyout", str(tmp_path / "ca.key"),
+                    "-out", str(cert), "-subj", "/CN=kubernetes", "-days", "1"],
+                   check=True, capture_output=True, timeout=60)
+    script = step_script("init", make_spec()).replace("/etc/kubernetes/pki/ca.crt", str(cert))
+    result = bash(tmp_path, script, "ca_hash")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == _spki_sha256(cert.read_bytes())
