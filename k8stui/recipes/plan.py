@@ -102,12 +102,18 @@ def build_plan(spec: ClusterSpec, facts: dict[str, Facts] | None = None, os_over
 
 def _link(plan: Plan) -> None:
     """Resolve `needs` into concrete (node, step) waits, keeping only steps that are planned."""
+    # Planned ids and group members computed once: looking them up per need made every plan
+    # O(nodes^2) scans, which dominated a 200-node run (the runner re-plans after each node's facts).
+    planned_ids = {n: {p.step.id for p in steps} for n, steps in plan.nodes.items()}
+    groups: dict[str, list[str]] = {}
     for name, steps in plan.nodes.items():
         linked = []
         for planned in steps:
             waits = []
             for need in planned.step.needs:
-                nodes = [name] if need.on == "self" else [n.name for n in members(plan.spec, need.on)]
-                waits += [(n, need.step) for n in nodes if n != name and plan.find(n, need.step)]
+                if need.on != "self" and need.on not in groups:
+                    groups[need.on] = [n.name for n in members(plan.spec, need.on)]
+                nodes = [name] if need.on == "self" else groups[need.on]
+                waits += [(n, need.step) for n in nodes if n != name and need.step in planned_ids[n]]
             linked.append(PlannedStep(planned.step, name, planned.number, tuple(waits)))
         plan.nodes[name] = linked
