@@ -18,12 +18,17 @@ def ssh_label(spec: ClusterSpec, node: NodeSpec) -> str:
     return f"{ssh.user}{port} {auth}"
 
 
-def fact_cells(facts: Facts | None) -> tuple[str, str, str, str, str]:
-    """OS, kernel, CPUs, memory and cgroup columns (dashes until the node was tested)."""
+def fact_cells(facts: Facts | None) -> tuple[str, str, str, str]:
+    """OS, kernel, size (CPUs and memory) and cgroup columns (dashes until the node was tested)."""
     if facts is None:
-        return ("-", "-", "-", "-", "-")
+        return ("-", "-", "-", "-")
     memory = f"{facts.memory_mb / 1024:.1f}G" if facts.memory_mb else "?"
-    return (str(facts.os), facts.kernel or "?", str(facts.cpus or "?"), memory, f"v{facts.cgroup_version}")
+    kernel = facts.kernel.split("-")[0] or "?"  # 5.15.0-122-generic -> 5.15.0: the table must fit 100 columns
+    return (str(facts.os), kernel, f"{facts.cpus or '?'}c {memory}", f"v{facts.cgroup_version}")
+
+
+def role_label(node: NodeSpec) -> str:
+    return "cp" if node.is_control_plane else "worker"
 
 
 def flags(spec: ClusterSpec, facts: dict[str, Facts]) -> dict[str, list[str]]:

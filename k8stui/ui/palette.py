@@ -41,9 +41,11 @@ class WizardCommands(Provider):
         found.append(("Save cluster file", "Write the cluster file (ctrl+s)", app.action_save))
         found.append(("Save cluster file as...", "Choose where to write it", app.action_save_as))
         screen = self.screen
+        prefix = f"{screen.title}: " if screen.title else ""
         for binding in screen_bindings(screen):
-            help_text = binding.tooltip or f"Key: {binding.key}"
-            found.append((binding.description, help_text, partial(screen.run_action, binding.action)))
+            help_text = f"{binding.tooltip or binding.description} (key: {binding.key})"
+            action = partial(screen.run_action, binding.action)
+            found.append((prefix + binding.description, help_text, action))
         return found
 
     async def discover(self) -> Hits:

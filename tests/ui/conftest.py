@@ -43,5 +43,3 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (run / "state.json").write_text(json.dumps(data))
     save_cluster(four_nodes(), run / "cluster.yaml")
     return root
-
-

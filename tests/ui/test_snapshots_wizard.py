@@ -11,8 +11,12 @@ from k8stui.ui.app import K8sTuiApp
 
 def app_with_facts(tmp_path: Path) -> K8sTuiApp:
     app = make_app(four_nodes(), tmp_path)
-    app.facts.update({"cp-1": facts_for("cp-1", "10.0.0.11", uuid="clone"),
-                      "node-1": facts_for("node-1", "10.0.0.12", uuid="clone")})
+    app.facts.update(
+        {
+            "cp-1": facts_for("cp-1", "10.0.0.11", uuid="clone"),
+            "node-1": facts_for("node-1", "10.0.0.12", uuid="clone"),
+        }
+    )
     return app
 
 

@@ -108,8 +108,14 @@ async def test_node_form_shows_inline_errors_and_refuses_to_save(tmp_path: Path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a")
         assert isinstance(app.screen, NodeForm)
-        valid = {"name": "new-node", "address": "10.0.0.50", "internal-ip": "", "user": "", "port": "",
-                 "identity": ""}
+        valid = {
+            "name": "new-node",
+            "address": "10.0.0.50",
+            "internal-ip": "",
+            "user": "",
+            "port": "",
+            "identity": "",
+        }
         for widget_id, text in valid.items():
             await type_into(pilot, widget_id, text)
         for widget_id, text, key, fragment in HOSTILE_FIELDS:
@@ -130,8 +136,12 @@ def test_node_form_paths_match_the_model_errors() -> None:
     from k8stui.ui.screens.node_form import TEXT_FIELDS
     from k8stui.ui.validation import node_errors
 
-    data = {"name": "x;", "address": "$(a)", "internalIP": "nope",
-            "ssh": {"user": "a b", "port": "x", "identityFile": "a b"}}
+    data = {
+        "name": "x;",
+        "address": "$(a)",
+        "internalIP": "nope",
+        "ssh": {"user": "a b", "port": "x", "identityFile": "a b"},
+    }
     assert set(node_errors(data)) == {path for _, path in TEXT_FIELDS}
 
 
@@ -369,7 +379,15 @@ async def test_palette_reaches_steps_and_screen_actions(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         provider = WizardCommands(app.screen)
         names = {name for name, _, _ in provider.commands()}
-        assert {"Go to Network", "Go to Review", "Save cluster file", "Test connections", "Paste"} <= names
+        expected = {
+            "Go to Network",
+            "Go to Review",
+            "Save cluster file",
+            "Inventory: Test connections",
+            "Inventory: Paste",
+            "Inventory: Next",
+        }
+        assert expected <= names
         await pilot.press("ctrl+p")
         await pilot.press(*"go to netw")
         await pilot.pause(0.3)

@@ -35,8 +35,10 @@ def test_paste_names_first_node_cp_and_the_rest_workers() -> None:
 
 
 def test_paste_continues_numbering_after_existing_nodes() -> None:
-    existing = [NodeSpec(name="cp-1", address="10.0.0.11", role="control-plane"),
-                NodeSpec(name="node-1", address="10.0.0.12")]
+    existing = [
+        NodeSpec(name="cp-1", address="10.0.0.11", role="control-plane"),
+        NodeSpec(name="node-1", address="10.0.0.12"),
+    ]
     parsed = parse_lines("10.0.0.13\n", existing)
     assert [(n.name, n.role) for n in parsed.nodes] == [("node-2", "worker")]
 

@@ -15,7 +15,7 @@ from k8stui.model.cluster import ClusterSpec, NodeSpec
 from k8stui.model.facts import Facts
 from k8stui.ui.dialogs.host_key import HostKeyDialog, HostKeyInfo
 from k8stui.ui.dialogs.paste_nodes import PasteNodesDialog
-from k8stui.ui.inventory_view import fact_cells, flags, ssh_label
+from k8stui.ui.inventory_view import fact_cells, flags, role_label, ssh_label
 from k8stui.ui.screens.node_form import NodeForm
 from k8stui.ui.screens.wizard import WizardScreen
 from k8stui.ui.validation import problems, under
@@ -32,9 +32,8 @@ COLUMNS = (
     ("ssh", "User/auth"),
     ("os", "OS"),
     ("kernel", "Kernel"),
-    ("cpus", "CPU"),
-    ("mem", "Mem"),
-    ("cgroup", "cgroup"),
+    ("size", "Size"),
+    ("cgroup", "cg"),
     ("flags", "Flags"),
 )
 STATUS_MARK = {"ok": "[green]✓[/]", "failed": "[red]✗[/]"}
@@ -96,7 +95,7 @@ class InventoryScreen(WizardScreen):
                 node.name,
                 node.address,
                 node.node_ip or "-",
-                node.role,
+                role_label(node),
                 ssh_label(self.spec, node),
                 *fact_cells(facts),
                 " ".join(node_flags.get(node.name, [])) or "",
@@ -132,6 +131,7 @@ class InventoryScreen(WizardScreen):
             lines = ["No nodes yet: press [b]a[/] to add one or [b]p[/] to paste a list."]
         widget = self.query_one("#inventory-problems", Static)
         widget.update("\n".join(lines[:8]))
+        widget.display = bool(lines)
         widget.set_class(any("✗" in line for line in lines), "-invalid")
 
     # --- editing --------------------------------------------------------------------------------

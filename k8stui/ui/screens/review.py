@@ -93,8 +93,7 @@ class ReviewScreen(WizardScreen):
         for node in self.spec.nodes:
             os_info = self.plan.os[node.name]
             source = items.os_source(self.spec, self.facts, node.name)
-            role = "cp" if node.is_control_plane else "worker"
-            label = f"{escape(node.name)} [dim]{role} · {os_info} · {source}[/]"
+            label = f"{escape(node.name)} [dim]{os_info} ({source})[/]"
             branch = tree.root.add(label, expand=node is self.spec.nodes[0])
             for planned in self.plan.steps(node.name):
                 branch.add_leaf(f"{planned.number:02d} {planned.step.id}", data=planned)

@@ -50,7 +50,11 @@ class StartScreen(Screen[StartChoice]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="start"):
-            yield Static("Install Kubernetes with kubeadm over SSH, step by step.", id="start-intro")
+            yield Static(
+                "Open a cluster file, start a new cluster with defaults, or resume a previous run. "
+                "[b]ctrl+p[/] lists every action.",
+                id="start-intro",
+            )
             with Vertical(classes="card", id="open-card") as card:
                 card.border_title = "Open a cluster file"
                 with Horizontal(classes="row"):
