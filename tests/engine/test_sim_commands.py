@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from k8stui.engine.ssh import ConnectOptions, NodeSession, Secrets
 from k8stui.recipes.plan import build_plan
 from k8stui.recipes.protocol import parse_output
 from k8stui.sim import Fault, SimCluster
-from k8stui.sim.commands import STARTED, Exec, Install, Kill, Plain, Upload, classify, strip_wrappers
+from k8stui.sim.commands import STARTED, Exec, Install, Kill, Plain, Upload, classify, split, strip_wrappers
 
 PID = "03-hostname-0a1b2c3d.pid"
 
@@ -57,6 +58,22 @@ def test_commands_and_kills_through_the_wrapper() -> None:
 ])
 def test_liberal_shapes(text: str, expected: object) -> None:
     assert classify(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    remote.step_command("sudo -S -p '' -- ", remote.ROOT_STEPS.child("03-x.sh"), "run", 60, PID,
+                        staged=remote.USER_STEPS.child("03-x.sh")),
+    remote.shell_command("", remote.ROOT_RUN, "sysctl -p 'a|b' && echo \"x \\\"y\\\" $HOME\"", 30, "c"),
+    remote.upload_command(remote.USER_STEPS.child("01-a.sh")),
+    "echo a\\ b 'c''d' \"e\\\\f\" g\\\nh",
+    "a\"b c\"d 'x y'z  ",
+])
+def test_split_matches_shlex(text: str) -> None:
+    assert split(text) == shlex.split(text)
+
+
+def test_split_tolerates_unbalanced_quotes() -> None:
+    assert split("echo 'oops") == ["echo", "'oops"]
 
 
 def test_strip_wrappers() -> None:
