@@ -21,7 +21,9 @@ _PIDFILE_RE = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*\.pid)\b")
 # arguments are `k8stui RUNDIR PIDNAME SECONDS SRC DST ARGV...`.
 STARTED = "::k8stui-started::"
 _UPLOAD_RE = re.compile(r"\bcat\s*>")
-_KILL_RE = re.compile(r"(^|[\s;&|(])(kill|pkill)\s")
+# `kill`/`pkill` in command position (start, after ; & | ( { or a newline, or after sudo and its flags),
+# so `echo kill` or `grep kill` never cancels anything.
+_KILL_RE = re.compile(r"(?:^|[;&|({\n]|\bsudo(?:\s+-\S+)*)\s*(?:kill|pkill)\s")
 _WORD_RE = re.compile(r"""(?:[^\s'"\\]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.)+""", re.S)
 _PIECE_RE = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([^'"\\]+)""", re.S)
 _DQ_ESCAPE_RE = re.compile(r"""\\([\\"$`])""")

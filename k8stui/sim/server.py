@@ -81,7 +81,10 @@ class _Output:
 
 def process_factory(node: SimNode) -> Callable[[asyncssh.SSHServerProcess[str]], Awaitable[None]]:
     async def handle(process: asyncssh.SSHServerProcess[str]) -> None:
-        code = await _session(node, process)
+        try:
+            code = await _session(node, process)
+        except (asyncssh.Error, asyncssh.SignalReceived, asyncssh.BreakReceived, OSError):
+            return  # the client went away (or signalled) mid-upload: nobody is left to answer
         if not process.is_closing():
             process.exit(code)
 

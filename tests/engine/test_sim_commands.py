@@ -55,6 +55,8 @@ def test_commands_and_kills_through_the_wrapper() -> None:
     ("sudo install -m 0700 /h/01-a.sh /x/01-a.sh", Install("/h/01-a.sh", "/x/01-a.sh")),
     ("pkill -f 07-kernel.sh", Kill((), ("07-kernel.sh",))),
     ("kill -TERM -- -$(cat /run/07-kernel.pid)", Kill(("07-kernel.pid",), ())),
+    ("sudo -n -- kill -TERM 42; rm -f /run/07-kernel.pid", Kill(("07-kernel.pid",), ())),
+    ("echo kill me", Plain(("echo", "kill", "me"), "echo kill me")),
 ])
 def test_liberal_shapes(text: str, expected: object) -> None:
     assert classify(text) == expected
