@@ -371,3 +371,20 @@ async def test_publish_mode_before_and_after_init(sim: SimCluster) -> None:
     assert before.exit_status == 1 and "admin.conf: No such file" in before.stderr
     assert quiet.exit_status == 0 and quiet.stdout == ""
     assert after.exit_status == 0 and set(outputs(after.stdout)) == {"kubeconfig_b64"}
+
+
+def test_addresses_move_to_the_next_block_past_200_nodes() -> None:
+    from k8stui.sim import node_address
+
+    assert node_address(0) == ("127.0.0.11", "10.77.0.11")
+    assert node_address(199) == ("127.0.0.210", "10.77.0.210")
+    assert node_address(200) == ("127.0.1.11", "10.77.1.11")
+
+
+async def test_two_hundred_and_one_nodes_start_and_answer(tmp_path: Path) -> None:
+    async with await SimCluster.start(tmp_path / "sim", workers=200, step_seconds=0) as sim:
+        last = sim.nodes[-1]
+        assert (last.name, last.address) == ("node-200", "127.0.1.11")
+        assert len(set(sim.known_hosts.read_text().split("\n")[:-1])) == 201
+        async with await sim.connect(last.name) as conn:
+            assert (await conn.run("hostname", check=True)).stdout == "node-200\n"
