@@ -140,7 +140,7 @@ def test_node_form_paths_match_the_model_errors() -> None:
         "name": "x;",
         "address": "$(a)",
         "internalIP": "nope",
-        "ssh": {"user": "a b", "port": "x", "identityFile": "a b"},
+        "ssh": {"user": "a b", "port": "x", "identityFile": "a b", "passwordEnv": "1-x"},
     }
     assert set(node_errors(data)) == {path for _, path in TEXT_FIELDS}
 

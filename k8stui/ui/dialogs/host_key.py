@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class HostKeyDialog(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Accept", id="accept", variant="warning")
                 yield Button("Refuse", id="refuse", variant="primary")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#refuse", Button).focus()

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static, TextArea
+from textual.widgets import Button, Footer, Static, TextArea
 
 from k8stui.model.cluster import NodeSpec
 from k8stui.ui.node_lines import Parsed, parse_lines
@@ -41,6 +41,7 @@ class PasteNodesDialog(ModalScreen[list[NodeSpec] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add nodes", id="add", variant="primary", disabled=True)
                 yield Button("Cancel", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()

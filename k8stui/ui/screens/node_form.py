@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Select
+from textual.widgets import Button, Footer, Input, Select
 
 from k8stui.model.cluster import NodeSpec
 from k8stui.model.facts import SUPPORTED_OS
@@ -26,6 +26,7 @@ TEXT_FIELDS = (
     ("user", "ssh.user"),
     ("port", "ssh.port"),
     ("identity", "ssh.identityFile"),
+    ("password-env", "ssh.passwordEnv"),
 )
 
 
@@ -86,6 +87,12 @@ class NodeForm(ModalScreen[NodeSpec | None]):
                 yield self._text(
                     "Identity file", "identity", ssh.identity_file or "" if ssh else "", "cluster default"
                 )
+                yield self._text(
+                    "Password env",
+                    "password-env",
+                    ssh.password_env or "" if ssh else "",
+                    "env variable holding the SSH password (never stored)",
+                )
                 sudo = ssh.sudo if ssh and ssh.sudo else Select.NULL
                 yield Field(
                     "sudo",
@@ -95,6 +102,7 @@ class NodeForm(ModalScreen[NodeSpec | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save node", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
+        yield Footer()
 
     @staticmethod
     def _text(label: str, key: str, value: str, placeholder: str) -> Field:
@@ -124,6 +132,7 @@ class NodeForm(ModalScreen[NodeSpec | None]):
             "user": self._value("user"),
             "port": self._value("port"),
             "identityFile": self._value("identity"),
+            "passwordEnv": self._value("password-env"),
             "sudo": self.query_one("#sudo", Select).value,
         }
         ssh = {k: v for k, v in ssh.items() if v and v is not Select.NULL}

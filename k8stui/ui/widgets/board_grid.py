@@ -1,0 +1,70 @@
+"""The grid of node panes: as many columns as fit, panes as tall as the space allows, scrolling past that.
+
+Arrow keys move the selection (the focused pane) by one pane or one row; Textual scrolls it into view.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.binding import Binding
+from textual.containers import ScrollableContainer
+
+from k8stui.ui.widgets.node_pane import NodePane
+
+PANE_WIDTH = 44  # a pane narrower than this cuts step names and log lines too short
+PANE_HEIGHT = 6  # border + state line + three log lines: 50 nodes still fit a few screens
+MAX_PANE_HEIGHT = 16  # a few nodes get taller panes (more log), but not a wall of text
+
+
+class BoardGrid(ScrollableContainer, can_focus=False):
+    """Holds the NodePanes; lays them out for its size."""
+
+    DEFAULT_CSS = """
+    BoardGrid { layout: grid; grid-gutter: 0 1; overflow-x: hidden; overflow-y: auto; height: 1fr; }
+    BoardGrid > NodePane { height: 100%; }
+    """
+    BINDINGS = [
+        Binding("left", "move(-1, 0)", "Previous node", show=False, id="board.left"),
+        Binding("right", "move(1, 0)", "Next node", show=False, id="board.right"),
+        Binding("up", "move(0, -1)", "Node above", show=False, id="board.up"),
+        Binding("down", "move(0, 1)", "Node below", show=False, id="board.down"),
+    ]
+
+    _row_height: int = PANE_HEIGHT
+
+    @property
+    def panes(self) -> list[NodePane]:
+        return list(self.query_children(NodePane))
+
+    @property
+    def columns(self) -> int:
+        return max(1, (self.size.width or PANE_WIDTH) // PANE_WIDTH)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.relayout()
+
+    def relayout(self) -> None:
+        """Columns for the width; row height from the free height when the nodes leave some."""
+        columns = self.columns
+        rows = max(1, -(-len(self.panes) // columns))
+        height = max(PANE_HEIGHT, min(MAX_PANE_HEIGHT, (self.size.height or 0) // rows))
+        self.styles.grid_size_columns = columns
+        self.styles.grid_rows = str(height)
+        self._row_height = height
+
+    def visible_panes(self) -> list[NodePane]:
+        """The panes in the scrolled-to window: only those get new lines (the rest catch up later)."""
+        panes, columns = self.panes, self.columns
+        height = self._row_height
+        first = int(self.scroll_y) // height
+        last = (int(self.scroll_y) + max(self.size.height, 1) - 1) // height
+        return panes[first * columns:(last + 1) * columns]
+
+    def action_move(self, dx: int, dy: int) -> None:
+        panes = self.panes
+        if not panes:
+            return
+        focused = self.screen.focused
+        index = panes.index(focused) if isinstance(focused, NodePane) and focused in panes else -1
+        target = 0 if index < 0 else index + dx + dy * self.columns
+        panes[min(max(target, 0), len(panes) - 1)].focus()

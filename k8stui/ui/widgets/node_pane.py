@@ -1,0 +1,89 @@
+"""One node on the install board: name, role, step, progress, elapsed time, and a short live tail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from textual import events
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Log, Static
+
+from k8stui.ui.widgets.board_model import NodeRow, NodeState, clock_text
+
+PANE_LINES = 40  # the tail a pane keeps; the full log is on disk and in the node detail
+MARKS = {
+    NodeState.PENDING: "·", NodeState.RUNNING: "▶", NodeState.DONE: "✓", NodeState.FAILED: "✗",
+    NodeState.BLOCKED: "■",
+}
+
+
+class TailLog(Log):
+    """A Log measuring new lines' width inline: Log starts a thread per write, too many for 50 panes."""
+
+    def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
+        if lines:
+            width = max(cell_len(self._process_line(line)) for line in lines)
+            self._update_maximum_width(updates, width)
+
+
+def status_text(row: NodeRow) -> str:
+    """`▶ kube-packages 6/14 · 3/8 Unpacking kubelet`: the pane's one line of state."""
+    total = len(row.steps)
+    state = row.state
+    if state is NodeState.FAILED and row.failure is not None:
+        return f"{MARKS[state]} {row.failure.step} failed {row.done}/{total} · {row.failure.message}"
+    if state is NodeState.RUNNING:
+        progress = f" · {row.progress}" if row.progress else ""
+        return f"{MARKS[state]} {row.running} {row.done}/{total}{progress}"
+    words = {NodeState.DONE: "done", NodeState.BLOCKED: "blocked", NodeState.PENDING: "waiting"}
+    return f"{MARKS[state]} {words[state]} {row.done}/{total}"
+
+
+class NodePane(Widget, can_focus=True):
+    """Focus it to select the node; Enter or a click opens the node's detail."""
+
+    DEFAULT_CSS = """
+    NodePane { height: 6; border: round $panel-lighten-2; padding: 0 1; }
+    NodePane > .pane-status { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    NodePane > TailLog { height: 1fr; overflow: hidden hidden; background: transparent; color: $text-muted; }
+    """
+
+    @dataclass
+    class Opened(Message):
+        """The operator asked for this node's detail (Enter or a click)."""
+
+        node: str
+
+    def __init__(self, row: NodeRow) -> None:
+        super().__init__(id=f"pane-{row.name}", classes="node-pane -pending")
+        self.node = row.name
+        self.border_title = row.name
+        self._shown = ("", "", NodeState.PENDING)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="pane-status", markup=False)
+        yield TailLog(max_lines=PANE_LINES, auto_scroll=True)
+
+    def show(self, row: NodeRow, now: float) -> None:
+        """Redraw the state line and border only when what they say changed."""
+        role = "control plane" if row.role == "control-plane" else row.role
+        elapsed = clock_text(row.elapsed(now)) if row.started is not None else ""
+        shown = (status_text(row), f"{role} {elapsed}".strip(), row.state)
+        if shown == self._shown:
+            return
+        if shown[2] is not self._shown[2]:
+            self.remove_class(*(f"-{s.value}" for s in NodeState))
+            self.add_class(f"-{shown[2].value}")
+        self._shown = shown
+        self.query_one(".pane-status", Static).update(shown[0])
+        self.border_subtitle = shown[1]
+
+    def write_lines(self, lines: Iterable[str]) -> None:
+        self.query_one(TailLog).write_lines(lines)
+
+    def on_click(self, event: events.Click) -> None:
+        self.post_message(self.Opened(self.node))
