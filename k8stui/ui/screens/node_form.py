@@ -47,62 +47,46 @@ class NodeForm(ModalScreen[NodeSpec | None]):
         self.touched: set[str] = set() if node is None else {"*"}
 
     def compose(self) -> ComposeResult:
-        node, ssh = self.node, self.node.ssh if self.node and self.node.ssh else None
         with Vertical(classes="dialog-box", id="node-box") as box:
-            box.border_title = f"Edit {node.name}" if node else "Add a node"
+            box.border_title = f"Edit {self.node.name}" if self.node else "Add a node"
             with VerticalScroll(id="node-fields"):
-                yield self._text("Name", "name", node.name if node else "", "e.g. cp-1 (a-z, 0-9, -)")
-                yield self._text("SSH address", "address", node.address if node else "", "IP or host name")
-                yield self._text(
-                    "Internal IP",
-                    "internal-ip",
-                    node.internal_ip or "" if node else "",
-                    "empty: the SSH address",
-                )
-                yield Field(
-                    "Role",
-                    Select(
-                        ROLES,
-                        value=node.role if node else "worker",
-                        allow_blank=False,
-                        compact=True,
-                        id="role",
-                    ),
-                    "role",
-                )
-                os_options = [(o, o) for o in SUPPORTED_OS]
-                yield Field(
-                    "OS",
-                    Select(
-                        os_options,
-                        value=node.os if node and node.os else Select.NULL,
-                        prompt="detect over SSH",
-                        compact=True,
-                        id="os",
-                    ),
-                    "os",
-                )
-                yield self._text("SSH user", "user", ssh.user or "" if ssh else "", "cluster default")
-                yield self._text("SSH port", "port", str(ssh.port or "") if ssh else "", "cluster default")
-                yield self._text(
-                    "Identity file", "identity", ssh.identity_file or "" if ssh else "", "cluster default"
-                )
-                yield self._text(
-                    "Password env",
-                    "password-env",
-                    ssh.password_env or "" if ssh else "",
-                    "env variable holding the SSH password (never stored)",
-                )
-                sudo = ssh.sudo if ssh and ssh.sudo else Select.NULL
-                yield Field(
-                    "sudo",
-                    Select(SUDO, value=sudo, prompt="cluster default", compact=True, id="sudo"),
-                    "ssh.sudo",
-                )
+                yield from self._node_fields()
+                yield from self._ssh_fields()
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save node", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
         yield Footer()
+
+    def _node_fields(self) -> ComposeResult:
+        node = self.node
+        yield self._text("Name", "name", node.name if node else "", "e.g. cp-1 (a-z, 0-9, -)")
+        yield self._text("SSH address", "address", node.address if node else "", "IP or host name")
+        internal = node.internal_ip or "" if node else ""
+        yield self._text("Internal IP", "internal-ip", internal, "empty: the SSH address")
+        role = Select(
+            ROLES, value=node.role if node else "worker", allow_blank=False, compact=True, id="role"
+        )
+        yield Field("Role", role, "role")
+        os_value = node.os if node and node.os else Select.NULL
+        os = Select(
+            [(o, o) for o in SUPPORTED_OS], value=os_value, prompt="detect over SSH", compact=True, id="os"
+        )
+        yield Field("OS", os, "os")
+
+    def _ssh_fields(self) -> ComposeResult:
+        """Per-node SSH overrides; empty means the cluster-wide `ssh` value applies."""
+        ssh = self.node.ssh if self.node and self.node.ssh else None
+        yield self._text("SSH user", "user", ssh.user or "" if ssh else "", "cluster default")
+        yield self._text("SSH port", "port", str(ssh.port or "") if ssh else "", "cluster default")
+        yield self._text(
+            "Identity file", "identity", ssh.identity_file or "" if ssh else "", "cluster default"
+        )
+        password_env = ssh.password_env or "" if ssh else ""
+        yield self._text("Password env", "password-env", password_env, "variable holding the password")
+        sudo = ssh.sudo if ssh and ssh.sudo else Select.NULL
+        yield Field(
+            "sudo", Select(SUDO, value=sudo, prompt="cluster default", compact=True, id="sudo"), "ssh.sudo"
+        )
 
     @staticmethod
     def _text(label: str, key: str, value: str, placeholder: str) -> Field:

@@ -52,64 +52,61 @@ class VersionsScreen(WizardScreen):
         self.notes: dict[str, str] = {}  # path -> what the screen changed on its own, and why
 
     def compose(self) -> ComposeResult:
-        k8s, prep = self.spec.kubernetes, self.spec.host_prep
-        mirror, registry = opts.mirror_choice(k8s.package_mirror), opts.registry_choice(k8s.image_repository)
-        time = opts.time_choice(prep.time_servers)
         yield from self.compose_frame()
         with VerticalScroll(classes="form", id="versions-form"):
-            yield Field(
-                "Kubernetes",
-                choice(opts.version_choices(k8s.version), k8s.version, "version"),
-                "kubernetes.version",
-            )
-            yield Field(
-                "Runtime",
-                choice(opts.runtime_choices(k8s.version), k8s.runtime, "runtime"),
-                "kubernetes.runtime",
-            )
-            yield Field(
-                "Package mirror", choice(opts.mirror_choices(), mirror, "mirror"), "kubernetes.packageMirror"
-            )
-            yield self._custom(
-                "Mirror URL",
-                "mirror-url",
-                k8s.package_mirror,
-                "https://mirror.example.com/k8s",
-                mirror == opts.CUSTOM,
-            )
-            yield Field(
-                "Image registry",
-                choice(opts.registry_choices(), registry, "registry"),
-                "kubernetes.imageRepository",
-            )
-            yield self._custom(
-                "Registry",
-                "registry-url",
-                k8s.image_repository,
-                "registry.example.com/k8s",
-                registry == opts.CUSTOM,
-            )
-            yield Field("Time servers", choice(opts.TIME_CHOICES, time, "time"), "hostPrep.timeServers")
-            yield self._custom(
-                "Servers",
-                "time-custom",
-                " ".join(prep.time_servers or []),
-                "ntp1.example.com",
-                time == opts.CUSTOM,
-            )
-            yield Field("Firewall", choice(opts.FIREWALLS, prep.firewall, "firewall"), "hostPrep.firewall")
-            yield Field(
-                "Untaint control plane",
-                Switch(k8s.untaint_control_plane, id="untaint"),
-                "kubernetes.untaintControlPlane",
-                hint="Let workloads run on the control plane (labs).",
-            )
-            yield Field(
-                "Join token TTL", Input(k8s.token_ttl, compact=True, id="token-ttl"), "kubernetes.tokenTTL"
-            )
+            yield from self._release_fields()
+            yield from self._source_fields()
+            yield from self._host_fields()
             with Horizontal(classes="form-buttons"):
                 yield Button("Use China presets", id="china")
         yield from self.compose_footer()
+
+    def _release_fields(self) -> ComposeResult:
+        k8s = self.spec.kubernetes
+        version = choice(opts.version_choices(k8s.version), k8s.version, "version")
+        yield Field("Kubernetes", version, "kubernetes.version")
+        runtime = choice(opts.runtime_choices(k8s.version), k8s.runtime, "runtime")
+        yield Field("Runtime", runtime, "kubernetes.runtime")
+
+    def _source_fields(self) -> ComposeResult:
+        """Where packages and images come from: a preset, or a custom value typed below it."""
+        k8s = self.spec.kubernetes
+        mirror, registry = opts.mirror_choice(k8s.package_mirror), opts.registry_choice(k8s.image_repository)
+        yield Field(
+            "Package mirror", choice(opts.mirror_choices(), mirror, "mirror"), "kubernetes.packageMirror"
+        )
+        yield self._custom(
+            "Mirror URL",
+            "mirror-url",
+            k8s.package_mirror,
+            "https://mirror.example.com/k8s",
+            mirror == opts.CUSTOM,
+        )
+        repos = choice(opts.registry_choices(), registry, "registry")
+        yield Field("Image registry", repos, "kubernetes.imageRepository")
+        yield self._custom(
+            "Registry",
+            "registry-url",
+            k8s.image_repository,
+            "registry.example.com/k8s",
+            registry == opts.CUSTOM,
+        )
+
+    def _host_fields(self) -> ComposeResult:
+        k8s, prep = self.spec.kubernetes, self.spec.host_prep
+        time = opts.time_choice(prep.time_servers)
+        yield Field("Time servers", choice(opts.TIME_CHOICES, time, "time"), "hostPrep.timeServers")
+        servers = " ".join(prep.time_servers or [])
+        yield self._custom("Servers", "time-custom", servers, "ntp1.example.com", time == opts.CUSTOM)
+        yield Field("Firewall", choice(opts.FIREWALLS, prep.firewall, "firewall"), "hostPrep.firewall")
+        yield Field(
+            "Untaint control plane",
+            Switch(k8s.untaint_control_plane, id="untaint"),
+            "kubernetes.untaintControlPlane",
+            hint="Let workloads run on the control plane (labs).",
+        )
+        ttl = Input(k8s.token_ttl, compact=True, id="token-ttl")
+        yield Field("Join token TTL", ttl, "kubernetes.tokenTTL")
 
     @staticmethod
     def _custom(label: str, key: str, value: str, placeholder: str, shown: bool) -> Field:
