@@ -228,8 +228,11 @@ class BoardScreen(Screen[None]):
         if self.model.summary is None:
             self.notify("The summary is ready when the run has finished.", severity="warning")
             return
-        factory = self.runner.session_factory if self.runner is not None else None
-        self.app.push_screen(SummaryScreen(self.model.summary, self.spec, factory))
+        runner = self.runner
+        factory = runner.session_factory if runner is not None else None
+        config = str(getattr(self.app, "path", None) or "cluster.yaml")
+        save_dir = runner.state.dir if runner is not None else None
+        self.app.push_screen(SummaryScreen(self.model.summary, self.spec, factory, save_dir, config))
 
     def action_back(self) -> None:
         if self.active:

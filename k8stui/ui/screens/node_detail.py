@@ -125,7 +125,7 @@ class NodeDetailScreen(Screen[None]):
                            ("exit", "Exit"), ("message", "Message")):
             table.add_column(label, key=key)
         self.node_changed()
-        self._read_log()
+        self.call_after_refresh(self._first_read)
         self.set_interval(READ_SECONDS, self._read_log, name="detail-log")
 
     def node_changed(self) -> None:
@@ -142,6 +142,11 @@ class NodeDetailScreen(Screen[None]):
         failure = self.query_one("#detail-failure", Static)
         failure.update(failure_text(row))
         failure.display = row.failure is not None
+
+    def _first_read(self) -> None:
+        """Once the log has a size, so that it starts at the end and follows it."""
+        self._read_log()
+        self.query_one(TailLog).scroll_end(animate=False, immediate=True)
 
     def _read_log(self) -> None:
         lines = self.tail.read()

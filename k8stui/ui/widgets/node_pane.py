@@ -83,7 +83,11 @@ class NodePane(Widget, can_focus=True):
         self.border_subtitle = shown[1]
 
     def write_lines(self, lines: Iterable[str]) -> None:
-        self.query_one(TailLog).write_lines(lines)
+        log = self.query_one(TailLog)
+        # Always follow the end: Log only follows when it was at the end, which it is not
+        # when its first lines arrive before it has a size.
+        log.write_lines(lines, scroll_end=False)
+        log.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def on_click(self, event: events.Click) -> None:
         self.post_message(self.Opened(self.node))
