@@ -43,6 +43,8 @@ class WizardCommands(Provider):
         screen = self.screen
         prefix = f"{screen.title}: " if screen.title else ""
         for binding in screen_bindings(screen):
+            if screen.check_action(binding.action, ()) is False:
+                continue  # the screen hides this action here (e.g. Next on the last step)
             help_text = f"{binding.tooltip or binding.description} (key: {binding.key})"
             action = partial(screen.run_action, binding.action)
             found.append((prefix + binding.description, help_text, action))

@@ -394,3 +394,28 @@ async def test_palette_reaches_steps_and_screen_actions(tmp_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, NetworkScreen)
+
+
+async def test_review_hides_next_from_footer_and_palette(tmp_path: Path) -> None:
+    from k8stui.ui.palette import WizardCommands
+
+    app = make_app(four_nodes(), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_goto("review")
+        await pilot.pause()
+        names = {name for name, _, _ in WizardCommands(app.screen).commands()}
+        assert "Review: Install" in names
+        assert "Review: Next" not in names
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, ReviewScreen)  # nothing after the last step
+
+
+def test_tui_command_refuses_a_broken_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from k8stui.cli import EXIT_BAD_INPUT, build_parser
+    from k8stui.commands import tui
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: k8stui/v1\nkind: Cluster\nnodez: []\n")
+    args = build_parser().parse_args(["-f", str(bad)])
+    assert tui.run(args) == EXIT_BAD_INPUT
+    assert "nodez" in capsys.readouterr().err

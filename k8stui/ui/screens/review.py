@@ -141,8 +141,9 @@ class ReviewScreen(WizardScreen):
         found = problems(self.spec)
         return f"{found[0]}" if found else None
 
-    def action_next(self) -> None:
-        self.action_install()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Review is the last step: "Next" is hidden here, Install (i) moves on."""
+        return action != "next"
 
     def action_install(self) -> None:
         if (why := self.blocker()) is not None:
