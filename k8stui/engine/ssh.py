@@ -221,13 +221,16 @@ class NodeSession:
         data = text if text.endswith("\n") else text + "\n"
 
         async def send(conn: asyncssh.SSHClientConnection) -> asyncssh.SSHCompletedProcess:
-            command = remote.upload_command(dest)
-            return await conn.run(command, input=data, timeout=self._options.upload_timeout)
+            command, limit = remote.upload_command(dest), self._options.upload_timeout
+            try:
+                result = await conn.run(command, input=data, timeout=limit)
+            except asyncssh.TimeoutError:
+                raise SSHError(f"{self.node.name}: uploading {dest.path} timed out") from None
+            if result.exit_status is None and conn.is_closed():
+                raise ConnectionError("the connection closed during the upload")  # retried after reconnecting
+            return result
 
-        try:
-            result = await self._with_link(send)
-        except asyncssh.TimeoutError:
-            raise SSHError(f"{self.node.name}: uploading {dest.path} timed out") from None
+        result = await self._with_link(send)
         if result.exit_status != 0:
             raise SSHError(f"{self.node.name}: cannot write {dest.path}: {str(result.stderr).strip()}")
 
