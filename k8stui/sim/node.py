@@ -217,14 +217,14 @@ class SimNode:
 
     async def _apply(self, step: str, script: str, out: Output) -> None:
         world = self.world
-        fault = world.take_fault(self.name, step)
-        lines = texts.step_lines(step, world.spec, self.spec, world.os)
-        if step == "facts":
-            lines = [texts.BANNER.format(name=self.name), *lines]
         if step in NEEDS_INIT and not world.initialised:
             raise StepFailed(texts.failure_lines(step, world.spec, self.spec, world.os))
         if step in JOIN_STEPS:
             self._validate_join(script)
+        fault = world.take_fault(self.name, step)  # only a run that gets this far uses one up
+        lines = texts.step_lines(step, world.spec, self.spec, world.os)
+        if step == "facts":
+            lines = [texts.BANNER.format(name=self.name), *lines]
         if fault is None:
             await self._emit(step, lines, out)
             if step == "init":
@@ -286,7 +286,6 @@ async def _pace(loop: asyncio.AbstractEventLoop, target: float, out: Output) -> 
     if delay > 0.005:
         await out.drain()
         await asyncio.sleep(delay)
-
 
 
 def _selinux(os: OsInfo, done: set[str]) -> str:
