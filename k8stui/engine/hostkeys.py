@@ -50,8 +50,17 @@ class KnownHostsFile:
         return known
 
     def match(self, host: str, addr: str, port: int | None) -> _KeyLists:
-        host_keys, ca_keys, revoked, *_ = self.load().match(host, addr, port)
-        return host_keys, ca_keys, revoked
+        """Entries for `host` or its address, OpenSSH style: off port 22 only `[host]:port` entries count.
+
+        (asyncssh's own lookup would fall back to port-22 entries; we look up the exact names instead.)
+        """
+        known, port = self.load(), port or DEFAULT_PORT
+        names = dict.fromkeys(known_hosts_name(name, port) for name in (host, addr) if name)
+        found: tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey], list[asyncssh.SSHKey]] = ([], [], [])
+        for name in names:
+            for bucket, keys in zip(found, known.match(name, "", None)[:3], strict=True):
+                bucket.extend(k for k in keys if k not in bucket)
+        return found
 
     def record(self, host: str, port: int, key: asyncssh.SSHKey) -> None:
         """Append `name type base64`; a new file is 0600 in a 0700 directory, like OpenSSH's."""

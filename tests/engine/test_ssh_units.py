@@ -186,6 +186,18 @@ def test_gate_trusts_port_specific_entries_and_skips_bad_lines(tmp_path: Path, k
     assert known.match("h", "10.0.0.1", None)[0] == []
 
 
+def test_port_22_entries_do_not_vouch_for_other_ports(tmp_path: Path, keys) -> None:
+    old, new = keys
+    path = tmp_path / "known_hosts"
+    path.write_text(_entry("h", old) + _entry("10.0.0.1", old))
+    known = KnownHostsFile(str(path))
+    assert known.match("h", "10.0.0.1", 2222)[0] == []
+    assert known.match("other", "10.0.0.1", 22)[0] == [old.convert_to_public()]  # by address too
+    gate = HostKeyGate(known, "strict")
+    assert not gate.validate("h", "10.0.0.1", 2222, new.convert_to_public())
+    assert gate.refusal is not None and gate.refusal.reason == "unknown"  # not "changed", as in OpenSSH
+
+
 def test_gate_unknown_strict_vs_accept_new(tmp_path: Path, keys) -> None:
     key, _ = keys
     path = tmp_path / "sub" / "known_hosts"
