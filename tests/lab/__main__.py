@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .distros import DISTROS
-from .lab import Lab, destroy_all, missing_requirements
+from .lab import Lab, destroy, missing_requirements
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,14 +15,15 @@ def main(argv: list[str] | None = None) -> int:
     up = sub.add_parser("up", help="start a lab (it keeps running until `down`)")
     up.add_argument("--nodes", default="ubuntu-22.04", help=f"comma-separated distros: {', '.join(DISTROS)}")
     up.add_argument("--duplicate-uuid", action="store_true", help="give every node the same product_uuid")
-    sub.add_parser("down", help="stop every lab and remove all its traces")
+    down = sub.add_parser("down", help="stop the labs `up` started (and crashed ones), removing all traces")
+    down.add_argument("--all", action="store_true", help="also stop labs that running test sessions own")
     args = parser.parse_args(argv)
     problem = missing_requirements()
     if problem:
         print(f"lab: {problem}", file=sys.stderr)
         return 2
     if args.command == "down":
-        slots = destroy_all()
+        slots = destroy(everything=args.all)
         print(f"lab: removed {len(slots)} lab(s)")
         return 0
     lab = Lab(args.nodes.split(","), duplicate_uuid=args.duplicate_uuid, persistent=True).up()

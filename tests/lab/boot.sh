@@ -10,11 +10,11 @@ mount --make-rprivate /
 hostname "$NODE_HOSTNAME"
 
 # Private copies of everything a recipe may change; the host's directories are only the lower layers.
-# /root and /home start empty instead: the host's dotfiles (pyenv, cargo, ...) have no place in a node.
+# /root, /home and /opt start empty instead: the host's dotfiles and tools have no place in a node.
 mkdir -p "$NODE_DIR/empty"
 for d in etc var usr opt root home; do
   lower=/$d
-  case $d in root | home) lower=$NODE_DIR/empty ;; esac
+  case $d in root | home | opt) lower=$NODE_DIR/empty ;; esac
   mount -t overlay "k8slab-$d" -o "lowerdir=$lower,upperdir=$NODE_DIR/upper/$d,workdir=$NODE_DIR/work/$d" "/$d"
 done
 # Everything else of the host is read-only in here (this flag belongs to this namespace's mount only).

@@ -245,7 +245,8 @@ class Lab:
         return (node.directory / "boot.log").read_text(errors="replace")
 
     def _record(self) -> None:
-        data = {"slot": self.slot, "pids": [n.pid for n in self.nodes], "nodes": [n.name for n in self.nodes]}
+        data = {"slot": self.slot, "pids": [n.pid for n in self.nodes], "nodes": [n.name for n in self.nodes],
+                "persistent": self.persistent, "owner": os.getpid()}
         (self.directory / "lab.json").write_text(json.dumps(data))
 
     def down(self) -> None:
@@ -448,9 +449,19 @@ def clean_stale() -> list[int]:
     return cleaned
 
 
-def destroy_all() -> list[int]:
-    """`down`: stop every lab on this machine, live or not (nodes hold the slot locks)."""
-    slots = [s for s in range(MAX_SLOTS) if (LAB_ROOT / f"slot{s}").exists() or netns.lab_netns(s)]
-    for slot in slots:
-        _destroy_slot(slot)
+def _persistent(slot: int) -> bool:
+    try:
+        return bool(json.loads((LAB_ROOT / f"slot{slot}" / "lab.json").read_text()).get("persistent"))
+    except (OSError, ValueError):
+        return False
+
+
+def destroy(everything: bool = False) -> list[int]:
+    """`down`: stop the labs `up` started (and stale ones); with `everything`, also labs that running
+    test sessions own (other people's, on a shared machine)."""
+    slots = clean_stale()
+    for slot in range(MAX_SLOTS):
+        if (LAB_ROOT / f"slot{slot}").exists() and (everything or _persistent(slot)):
+            _destroy_slot(slot)
+            slots.append(slot)
     return slots

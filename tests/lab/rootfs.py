@@ -40,9 +40,8 @@ OPAQUE = (
     "/var/lib/k8stui",
     "/var/lib/kubelet",
     "/var/lib/lab",
-    "/opt/cni",
     "/usr/lib/modules",
-    "/usr/local/lib/k8slab",
+    "/usr/local",  # a fresh machine's /usr/local is empty (this host's holds a docker CLI, for one)
 )
 OPS_UID = {"ops": 30001, "ops2": 30002}
 
@@ -126,6 +125,8 @@ def prepare(files: NodeFiles, catalog: dict[str, object]) -> str:
         (d / "work" / layer).mkdir(parents=True, exist_ok=True)
     for path in OPAQUE:
         _opaque(d, path)
+    for name in ("bin", "sbin", "lib", "etc", "include", "share", "src"):
+        upper(d, f"/usr/local/{name}").mkdir(parents=True, exist_ok=True)
     _system_files(files)
     _users(files)
     shutil.copytree(

@@ -168,6 +168,9 @@ def docker_versions(fmt: str) -> dict[str, list[str]]:
     if fmt == "deb":
         ctr = ["1.6.33-1", "1.7.28-1", "2.1.5-1"]
         engine = [f"5:20.10.24~3-0~{os_id}-{code}", f"5:28.5.1-1~{os_id}.{ver}~{code}"]
+    elif el == 7:  # Docker froze its EL7 repository with EL7's end of life: no containerd 2.x there
+        ctr = ["1.6.33-3.1.el7"]
+        engine = ["3:20.10.24-3.el7", "3:26.1.4-1.el7"]
     else:
         ctr = [f"1.6.33-3.1.el{el}", f"1.7.28-1.el{el}", f"2.1.5-1.el{el}"]
         engine = [f"3:20.10.24-3.el{el}", f"3:28.5.1-1.el{el}"]
