@@ -259,14 +259,20 @@ class NodeSession:
             raise
         except _DROPS as exc:
             raise self._lost_midway(label, exc) from exc
+        timed_out = time.monotonic() - began >= limit - 0.5
+        return self._verdict(running, watch, code, label, limit if timed_out else None)
+
+    def _verdict(self, running: _Running, watch: _Watch, code: int | None, label: str,
+                 timed_out: int | None) -> int:
+        """The exit status, or the error it stands for (lost channel, sudo refusal, remote timeout)."""
         if code is None:
             if running.cancelled:
                 return CANCELLED_EXIT
             raise self._lost_midway(label, None)
         self._check_sudo(watch, code)
-        if code in (124, 137) and time.monotonic() - began >= limit - 0.5:
-            raise StepTimeout(f"{self.node.name}: {label} did not finish within {limit}s; "
-                              f"its process group was killed")
+        if code in (124, 137) and timed_out:  # GNU timeout: 124 after TERM, 137 after --kill-after
+            raise StepTimeout(f"{self.node.name}: {label} did not finish within {timed_out}s; "
+                              "its process group was killed")
         return code
 
     def _lost_midway(self, label: str, exc: BaseException | None) -> ConnectionLost:
