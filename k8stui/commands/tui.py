@@ -13,6 +13,7 @@ def run(args: argparse.Namespace) -> int:
     from k8stui.model.problems import ClusterFileError
     from k8stui.ui.app import K8sTuiApp
     from k8stui.ui.files import load_cluster
+    from k8stui.ui.screens.board import install_screen
 
     path = Path(args.file).expanduser() if getattr(args, "file", None) else None
     spec = None
@@ -24,5 +25,5 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
     # A path that does not exist yet starts a new cluster that Save writes there.
     state_dir = Path(args.state_dir).expanduser() if getattr(args, "state_dir", None) else None
-    K8sTuiApp(spec, path, state_dir=state_dir).run()
+    K8sTuiApp(spec, path, state_dir=state_dir, install_screen=install_screen(state_dir)).run()
     return EXIT_OK

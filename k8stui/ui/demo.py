@@ -20,9 +20,8 @@ from k8stui.model.cluster import ClusterSpec, NodeSpec
 from k8stui.model.facts import Facts
 from k8stui.sim.cluster import Fault, SimCluster
 from k8stui.ui.app import K8sTuiApp
-from k8stui.ui.engine_bridge import EngineSetup
 from k8stui.ui.files import save_cluster
-from k8stui.ui.screens.board import BoardScreen
+from k8stui.ui.screens.board import install_screen
 from k8stui.ui.screens.inventory import HostKeyPrompt
 
 FAILING_STEP = "containerd"  # as the headless demo: a worker's runtime install fails once
@@ -76,6 +75,5 @@ def demo_app(sim: SimCluster, workdir: Path) -> K8sTuiApp:
     path = workdir / "cluster.yaml"
     save_cluster(sim.spec, path)
     state = workdir / "state"
-    setup = EngineSetup(state, SIM_OPTIONS)
     return DemoApp(sim.spec, path, state_dir=state, probe=sim_probe,
-                   install_screen=lambda spec: BoardScreen(spec, setup.factory(spec)))
+                   install_screen=install_screen(state, SIM_OPTIONS))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,9 +22,10 @@ from k8stui.engine.events import Summary
 from k8stui.engine.lock import LockHeld, RunLock
 from k8stui.engine.runner import Runner
 from k8stui.engine.secrets_input import SecretsError
+from k8stui.engine.ssh import ConnectOptions
 from k8stui.model.cluster import ClusterSpec
 from k8stui.ui.dialogs.host_key import HostKeyDialog, HostKeyInfo
-from k8stui.ui.engine_bridge import EngineBridge, EngineEvents, OutputReady, RunnerFactory
+from k8stui.ui.engine_bridge import EngineBridge, EngineEvents, EngineSetup, OutputReady, RunnerFactory
 from k8stui.ui.screens.node_detail import NodeDetailScreen
 from k8stui.ui.widgets.board_grid import BoardGrid
 from k8stui.ui.widgets.board_model import BoardModel, NodeState, clock_text
@@ -48,6 +50,13 @@ def hint_text(model: BoardModel) -> str:
     names = ", ".join(f"{row.name} ({row.failure.step})" for row in failed[:3] if row.failure)
     more = f" +{len(failed) - 3}" if len(failed) > 3 else ""
     return f"Failed: {names}{more} · select it, Enter for the log, r to retry the step and continue"
+
+
+def install_screen(state_root: Path | None = None,
+                   options: ConnectOptions | None = None) -> Callable[[ClusterSpec], BoardScreen]:
+    """The App's `install_screen`: a board that installs `spec`, its state under `state_root`."""
+    setup = EngineSetup(state_root, options)
+    return lambda spec: BoardScreen(spec, setup.factory(spec))
 
 
 class BoardScreen(Screen[None]):
@@ -131,6 +140,8 @@ class BoardScreen(Screen[None]):
             node, step = self.queued.pop(0)
             self._retry_now(node, step)
         elif summary is not None and summary.ok:
+            while isinstance(self.app.screen, NodeDetailScreen):
+                self.app.pop_screen()  # a view only: the summary comes back to the board
             self.action_summary()
         elif summary is not None and not summary.cancelled:
             self.notify(hint_text(self.model), title="The run finished with failures", severity="warning")

@@ -37,11 +37,15 @@ def display_line(raw: str) -> str:
     return raw
 
 
+def duration_text(seconds: float) -> str:
+    return f"{seconds:.1f}s" if seconds < 60 else clock_text(seconds)
+
+
 def step_cells(row: NodeRow, step: str, number: int) -> tuple[str | Text, ...]:
     res: StepResult | None = row.results.get(step)
     status = Status.RUNNING if row.running == step else (res.status if res else Status.PENDING)
     look = STATUS_LOOK.get(status, f"[dim]{status.value}[/]")
-    took = clock_text(res.duration) if res and res.started and res.finished else ""
+    took = duration_text(res.duration) if res and res.started and res.finished else ""
     code = "" if res is None or res.exit_code is None else str(res.exit_code)
     message = (res.message if res else "") or (row.progress if row.running == step else "")
     return (f"{number:2d}", step, Text.from_markup(look), took, code, Text(message))

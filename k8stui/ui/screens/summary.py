@@ -64,6 +64,7 @@ class SummaryScreen(Screen[None]):
             yield Static(id="summary-details", classes="summary-card")
             yield DataTable(id="summary-nodes", cursor_type="row", show_cursor=False)
             yield Static(id="summary-failures")
+            yield Static(id="summary-hint", classes="hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -89,6 +90,10 @@ class SummaryScreen(Screen[None]):
         failures = self.query_one("#summary-failures", Static)
         failures.update("\n".join(info.failure_lines(summary, self.config)))
         failures.display = bool(summary.failures)
+        where = f"{self.save_dir}/{info.JOIN_FILE}" if self.save_dir else info.JOIN_FILE
+        self.query_one("#summary-hint", Static).update(
+            f"c copies the join command · w saves it to {escape(where)} (0600) · "
+            "g creates a new token on the first control plane (the old one stays valid until it expires)")
 
     def _join(self) -> str | None:
         if not self.summary.join_command:

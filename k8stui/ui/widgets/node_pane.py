@@ -36,10 +36,14 @@ def status_text(row: NodeRow) -> str:
     state = row.state
     if state is NodeState.FAILED and row.failure is not None:
         return f"{MARKS[state]} {row.failure.step} failed {row.done}/{total} · {row.failure.message}"
+    if state is NodeState.BLOCKED:
+        stopped = next((r for r in row.results.values() if not r.status.done), None)
+        why = f"{stopped.step} {stopped.status.value} · {stopped.message}" if stopped else "blocked"
+        return f"{MARKS[state]} {why} {row.done}/{total}"
     if state is NodeState.RUNNING:
         progress = f" · {row.progress}" if row.progress else ""
         return f"{MARKS[state]} {row.running} {row.done}/{total}{progress}"
-    words = {NodeState.DONE: "done", NodeState.BLOCKED: "blocked", NodeState.PENDING: "waiting"}
+    words = {NodeState.DONE: "done", NodeState.PENDING: "waiting"}
     return f"{MARKS[state]} {words[state]} {row.done}/{total}"
 
 
@@ -87,7 +91,7 @@ class NodePane(Widget, can_focus=True):
         # Always follow the end: Log only follows when it was at the end, which it is not
         # when its first lines arrive before it has a size.
         log.write_lines(lines, scroll_end=False)
-        log.scroll_end(animate=False, immediate=True, x_axis=False)
+        log.scroll_end(animate=False, immediate=True, x_axis=False, force=True)  # overflow is hidden
 
     def on_click(self, event: events.Click) -> None:
         self.post_message(self.Opened(self.node))
