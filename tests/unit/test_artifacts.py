@@ -346,15 +346,159 @@ def _spki_sha256(cert_pem: bytes) -> str:
 
 
 KEYS = [["-newkey", "rsa:2048"], ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]]
+CA_PATH = "/etc/kubernetes/pki/ca.crt"
 
 
-@pytest.mark.parametrize("keyopt", KEYS, ids=["rsa", "ecdsa"])
-def test_ca_hash_matches_the_spki_digest(tmp_path: Path, keyopt: list[str]) -> None:
+def make_ca(tmp_path: Path, keyopt: list[str]) -> Path:
+    """A self-signed CA certificate like kubeadm's (RSA or ECDSA key)."""
     cert = tmp_path / "ca.crt"
     subprocess.run(["openssl", "req", "-x509", *keyopt, "-nodes", "-keyout", str(tmp_path / "ca.key"),
                     "-out", str(cert), "-subj", "/CN=kubernetes", "-days", "1"],
                    check=True, capture_output=True, timeout=60)
-    script = step_script("init", make_spec()).replace("/etc/kubernetes/pki/ca.crt", str(cert))
+    return cert
+
+
+@pytest.mark.parametrize("keyopt", KEYS, ids=["rsa", "ecdsa"])
+def test_ca_hash_matches_the_spki_digest(tmp_path: Path, keyopt: list[str]) -> None:
+    cert = make_ca(tmp_path, keyopt)
+    script = step_script("init", make_spec()).replace(CA_PATH, str(cert))
     result = bash(tmp_path, script, "ca_hash")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == _spki_sha256(cert.read_bytes())
+
+
+# --- whole step functions with stubbed tools (paths pointed into tmp_path) -----------------------------
+
+
+def outputs_of(stdout: str) -> dict[str, str]:
+    found = {}
+    for line in stdout.splitlines():
+        if line.startswith("::k8stui-output:: "):
+            name, _, value = line.removeprefix("::k8stui-output:: ").partition("=")
+            found[name] = value
+    return found
+
+
+CONTAINERD_STUBS = """
+CONFIG={tmp}/etc/containerd/config.toml
+CRICTL_CONFIG={tmp}/crictl.yaml
+containerd() {{
+  case "$1" in
+    --version) echo "containerd containerd.io {version} 1c4457e00facac03ce1d75f7b6777a7a851e5c41" ;;
+    config) cat {tmp}/default.toml ;;
+  esac
+}}
+kubeadm() {{ printf '%s\\n' {repo}/kube-proxy:v1.36.2 {repo}/pause:3.10.1 {repo}/etcd:3.6.5-0; }}
+systemctl() {{ echo "systemctl $*" >> {tmp}/calls; }}
+svc_active() {{ grep -q restart {tmp}/calls 2>/dev/null; }}
+install_containerd() {{ echo install-containerd >> {tmp}/calls; }}
+"""
+
+
+@pytest.mark.parametrize(("k8s", "containerd", "sample"), [
+    ("1.35.3", "1.7.27", CONTAINERD_1), ("1.36.2", "v2.1.5", CONTAINERD_2), ("1.35.3", "2.0.0", CONTAINERD_2),
+], ids=["1.35-containerd1", "1.36-containerd2", "1.35-containerd2"])
+def test_containerd_apply_then_check(tmp_path: Path, k8s: str, containerd: str, sample: str) -> None:
+    (tmp_path / "default.toml").write_text(sample)
+    script = step_script("containerd", make_spec({"version": k8s, "imageRepository": ALI}))
+    stubs = CONTAINERD_STUBS.format(tmp=tmp_path, version=containerd, repo=ALI)
+    result = bash(tmp_path, script, stubs + "check && echo before-ok\napply\ncheck && echo after-ok\n")
+    assert result.returncode == 0, result.stderr
+    assert "before-ok" not in result.stdout and "after-ok" in result.stdout
+    config = (tmp_path / "etc/containerd/config.toml").read_text()
+    assert f"{ALI}/pause:3.10.1" in config and "SystemdCgroup = true" in config
+    assert "systemctl restart containerd" in (tmp_path / "calls").read_text()
+    crictl = (tmp_path / "crictl.yaml").read_text()
+    assert "runtime-endpoint: unix:///var/run/containerd/containerd.sock" in crictl
+
+
+def test_containerd_1_is_refused_for_kubernetes_1_36(tmp_path: Path) -> None:
+    (tmp_path / "default.toml").write_text(CONTAINERD_1)
+    script = step_script("containerd", make_spec({"version": "1.36.2"}))
+    stubs = CONTAINERD_STUBS.format(tmp=tmp_path, version="1.7.27", repo=ALI)
+    result = bash(tmp_path, script, stubs + "apply\n")
+    assert result.returncode == 1
+    assert "needs containerd >= 2.0" in result.stderr
+    assert "install-containerd" in (tmp_path / "calls").read_text()  # tried the repository first
+    assert not (tmp_path / "etc").exists()
+
+
+INIT_STUBS = """
+INIT_CONFIG={tmp}/k8stui/kubeadm-init.yaml
+kubeadm() {{
+  case "$1 $2" in
+    "token generate") echo "abcdef.0123456789abcdef" ;;
+    "token create") printf '%s --discovery-token-ca-cert-hash sha256:%s \\n' \
+        'kubeadm join 10.0.0.11:6443 --token uvwxyz.0123456789uvwxyz' "$(printf 'a%.0s' $(seq 64))" ;;
+    "init phase") printf '[upload-certs] Storing the certificates\\n%s\\n%s\\n' \
+        '[upload-certs] Using certificate key:' "$(printf 'b%.0s' $(seq 64))" ;;
+    *) return 1 ;;
+  esac
+}}
+"""
+
+
+def test_init_writes_a_private_config_and_publishes_join_values(tmp_path: Path) -> None:
+    cert = make_ca(tmp_path, KEYS[0])
+    spec = make_spec({"version": "1.34.6", **HA, "tokenTTL": "2h"}, planes=2)
+    script = step_script("init", spec).replace(CA_PATH, str(cert))
+    result = bash(tmp_path, script, INIT_STUBS.format(tmp=tmp_path) + "write_init_config\npublish\n")
+    assert result.returncode == 0, result.stderr
+    written = tmp_path / "k8stui" / "kubeadm-init.yaml"
+    assert written.stat().st_mode & 0o777 == 0o600 and written.parent.stat().st_mode & 0o777 == 0o700
+    init = docs(written.read_text())["InitConfiguration"]
+    assert init["bootstrapTokens"][0]["token"] == "abcdef.0123456789abcdef"
+    found = outputs_of(result.stdout)
+    assert found["join_command"] == ("kubeadm join 10.0.0.11:6443 --token uvwxyz.0123456789uvwxyz "
+                                     "--discovery-token-ca-cert-hash sha256:" + "a" * 64)
+    assert found["token"] == "uvwxyz.0123456789uvwxyz"
+    assert found["ca_hash"] == _spki_sha256(cert.read_bytes())
+    assert found["certificate_key"] == "b" * 64
+    assert found["token_expires"].endswith("Z") and found["token_expires"][:2] == "20"
+
+
+def test_init_without_endpoint_no_certificate_key_and_ttl_zero_never_expires(tmp_path: Path) -> None:
+    cert = make_ca(tmp_path, KEYS[1])
+    script = step_script("init", make_spec({"tokenTTL": "0"})).replace(CA_PATH, str(cert))
+    result = bash(tmp_path, script, INIT_STUBS.format(tmp=tmp_path) + "publish\n")
+    assert result.returncode == 0, result.stderr
+    found = outputs_of(result.stdout)
+    assert "certificate_key" not in found and found["token_expires"] == "never"
+    assert "TOKEN_TTL=0s\n" in script and '--ttl "$TOKEN_TTL"' in script
+
+
+SMOKE_STUBS = """
+RESULT_FILE={tmp}/state/smoke.result
+ADMIN_CONF={tmp}/admin.conf
+touch "$ADMIN_CONF"
+kc() {{
+  case "$*" in
+    *"get --raw /healthz"*) echo ok ;;
+    *"get service nginx"*) echo 30080 ;;
+    *"get nodes"*) printf 'cp1=True\\nw1=False\\n' ;;
+    *"apply -f -"*) cat > {tmp}/applied.yaml ;;
+  esac
+}}
+kc_wait() {{ echo "wait $*" >> {tmp}/calls; }}
+wait_until() {{ shift; "$@"; }}
+curl() {{ echo "curl $*" >> {tmp}/calls; return {curl_rc}; }}
+"""
+
+
+@pytest.mark.parametrize("curl_rc", [0, 7], ids=["passed", "failed"])
+def test_smoke_result_is_published_either_way(tmp_path: Path, curl_rc: int) -> None:
+    script = step_script("smoke", make_spec())
+    stubs = SMOKE_STUBS.format(tmp=tmp_path, curl_rc=curl_rc)
+    result = bash(tmp_path, script, stubs + "apply\ncheck && echo check-ok\npublish\n")
+    found = outputs_of(result.stdout)
+    assert found["node_status"] == "cp1=Ready,w1=NotReady"
+    assert "http://10.0.0.11:30080/" in (tmp_path / "calls").read_text()
+    assert "delete namespace k8stui-smoke" in (tmp_path / "calls").read_text()
+    applied = [d["kind"] for d in yaml.safe_load_all((tmp_path / "applied.yaml").read_text()) if d]
+    assert applied == ["Namespace", "Deployment", "Service"]
+    if curl_rc == 0:
+        assert result.returncode == 0 and "check-ok" in result.stdout, result.stderr
+        assert found["smoke_result"] == "passed: nginx answered on http://10.0.0.11:30080/"
+    else:
+        assert result.returncode == 1 and "check-ok" not in result.stdout
+        assert found["smoke_result"].startswith("failed: no answer from http://10.0.0.11:30080/")
