@@ -12,7 +12,8 @@ from textual.screen import Screen
 
 from k8stui.model.cluster import ClusterSpec, NodeSpec
 from k8stui.model.facts import Facts
-from k8stui.ui.files import save_cluster
+from k8stui.ui.dialogs.confirm import ConfirmDialog
+from k8stui.ui.files import dump_cluster, save_cluster
 from k8stui.ui.palette import WizardCommands
 from k8stui.ui.runs import run_facts, state_root
 from k8stui.ui.screens.inventory import HostKeyPrompt, InventoryScreen, Probe
@@ -64,6 +65,7 @@ class K8sTuiApp(App[None]):
         self.install_screen = install_screen or self.INSTALL_SCREEN
         self.facts: dict[str, Facts] = {}  # node name -> gathered facts, shared by Inventory and Review
         self._opened_with_file = spec is not None or path is not None
+        self._saved_text = dump_cluster(self.spec)  # what is on disk (or the untouched defaults)
 
     def on_mount(self) -> None:
         if self._opened_with_file:
@@ -82,6 +84,7 @@ class K8sTuiApp(App[None]):
         if choice is None:
             return
         self.spec, self.path = choice.spec, choice.path
+        self._saved_text = dump_cluster(self.spec)
         self.facts.clear()
         self._load_run_facts()
         self.show_step("inventory")
@@ -155,8 +158,26 @@ class K8sTuiApp(App[None]):
             self.notify(f"Cannot save {path}: {exc.strerror or exc}", title="Save failed", severity="error")
             return False
         self.path = path
+        self._saved_text = dump_cluster(self.current_spec())
         self.notify(f"Saved {path}.", title="Cluster file")
         return True
+
+    @property
+    def unsaved(self) -> bool:
+        return dump_cluster(self.current_spec()) != self._saved_text
+
+    async def action_quit(self) -> None:
+        """Quit; with unsaved edits, ask first (No is the default)."""
+        if not self.unsaved:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        question = "The cluster file has unsaved changes. Quit anyway? (ctrl+s saves)"
+        self.push_screen(ConfirmDialog("Quit", question, yes="Quit"), answered)
 
     # --- install --------------------------------------------------------------------------------
 

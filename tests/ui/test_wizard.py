@@ -419,3 +419,20 @@ def test_tui_command_refuses_a_broken_file(tmp_path: Path, capsys: pytest.Captur
     args = build_parser().parse_args(["-f", str(bad)])
     assert tui.run(args) == EXIT_BAD_INPUT
     assert "nodez" in capsys.readouterr().err
+
+
+async def test_quit_asks_only_with_unsaved_edits(tmp_path: Path) -> None:
+    app = make_app(four_nodes(), tmp_path, path=tmp_path / "c.yaml")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")  # remove a node: now the file on disk (none yet) differs
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        assert isinstance(app.screen, InventoryScreen)
+        assert app.return_code is None  # still running
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not app.unsaved
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.return_code == 0  # exited without asking
