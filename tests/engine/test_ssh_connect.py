@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
-from sshd import Agent, SshLab, free_port, keygen, public_line
+from sshd import Agent, Sshd, SshLab, free_port, keygen, public_line
 
 from k8stui.engine.errors import AuthError, HostKeyError, SSHError
 from k8stui.engine.ssh import ConnectOptions, NodeSession, Secrets
@@ -73,6 +75,17 @@ async def test_bastion_hop(ssh_lab: SshLab) -> None:
         assert await whoami(s) == "root"
     assert detail == f"root@127.0.0.1:{ssh_lab.server.port} via root@127.0.0.1:{bastion.port}"
     assert f"target 127.0.0.1 port {ssh_lab.server.port}" in bastion.log.read_text()
+    assert await _no_sessions_left(bastion)  # close() closed the jump connection too
+
+
+async def _no_sessions_left(server: Sshd, seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        children = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True)
+        if not children.stdout.strip():
+            return True
+        await asyncio.sleep(0.1)
+    return False
 
 
 async def test_bastion_host_key_is_checked_too(ssh_lab: SshLab, tmp_path: Path) -> None:
