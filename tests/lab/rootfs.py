@@ -139,7 +139,7 @@ def prepare(files: NodeFiles, catalog: dict[str, object]) -> str:
     _write(
         d,
         "/usr/local/sbin/k8slab",
-        f'#!/bin/sh\nexec {python_for_nodes()} -E -s /usr/local/lib/k8slab/model.py k8slab "$@"\n',
+        f'#!/bin/sh\nexec {python_for_nodes()} -E -s -S /usr/local/lib/k8slab/model.py k8slab "$@"\n',
         0o755,
     )
     for name in ("ssh_host_rsa_key", "ssh_host_ecdsa_key", "ssh_host_rsa_key.pub", "ssh_host_ecdsa_key.pub"):

@@ -182,3 +182,23 @@ def test_dnf_wording_and_docker_repo_on_rocky(lab) -> None:
     assert code == 0 and "already installed" in out
     code, out = n.run("dnf install socat")
     assert code == 1 and "Operation aborted" in out  # no -y, no tty
+
+
+def test_apt_deb822_sources_and_apt_key(lab) -> None:
+    n = Node(lab, "ubuntu-24.04")
+    deb822 = ("rm -f /etc/apt/sources.list.d/*; "
+              f"curl -fsSL {PKGS}/v1.32/deb/Release.key | gpg --batch --yes --dearmor -o {KEYRING}; "
+              "printf 'Types: deb\\nURIs: %s\\nSuites: /\\nSigned-By: %s\\n' "
+              f"'{PKGS}/v1.32/deb/' {KEYRING} > /etc/apt/sources.list.d/kubernetes.sources; ")
+    code, out = n.run(deb822 + "apt-get update && apt-cache policy kubeadm")
+    assert code == 0 and "Candidate: 1.32.11-1.1" in out, out
+    code, out = n.run("sed -i 's|^Suites: /|Suites: noble|' /etc/apt/sources.list.d/kubernetes.sources; "
+                      "apt-get update")
+    assert code == 100 and "Malformed stanza 1" in out
+    legacy = ("rm -f /etc/apt/sources.list.d/*; echo 'deb https://mirrors.aliyun.com/kubernetes/apt/ "
+              "kubernetes-xenial main' > /etc/apt/sources.list.d/k.list; ")
+    code, out = n.run(legacy + "apt-get update")
+    assert code == 100 and "NO_PUBKEY" in out
+    key = "https://mirrors.aliyun.com/kubernetes/apt/doc/apt-key.gpg"
+    code, out = n.run(f"curl -fsSL {key} | apt-key add - && apt-get update")
+    assert code == 0 and "apt-key is deprecated" in out and "OK" in out

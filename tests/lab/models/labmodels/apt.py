@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import glob
+import os
 import re
 import sys
 
-from . import aptsrc, pkgdb, resolve, state, vercmp
+from . import aptsrc, pkgdb, repos, resolve, state, vercmp
 
 _WITH_ARG = {"-o", "-c", "-t", "--target-release", "--option"}
 
@@ -187,6 +189,36 @@ def apt_mark(args: list[str]) -> int:
             )
         pkgdb.save(db)
     return 0
+
+
+# --- apt-key (deprecated, still in every distro the lab plays) -------------------------
+
+def apt_key(args: list[str]) -> int:
+    print("Warning: apt-key is deprecated. Manage keyring files in trusted.gpg.d instead (see apt-key(8)).",
+          file=sys.stderr)
+    words = [a for a in args if not a.startswith("-") or a == "-"]
+    if words[:1] == ["add"] and len(words) == 2:
+        if words[1] == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(words[1], "rb") as f:
+                data = f.read()
+        keys = repos.keys_in(data)
+        if not keys:
+            state.fail("gpg: no valid OpenPGP data found.", 2)
+        with open(state.root("/etc/apt/trusted.gpg"), "ab") as f:
+            f.write(b"".join(b"\x99\x01\x0dk8slab-key:" + k.encode() + b"\n" for k, _ in keys))
+        print("OK")
+        return 0
+    if words[:1] == ["list"]:
+        parts = sorted(glob.glob(state.root("/etc/apt/trusted.gpg.d/*")))
+        for path in [state.root("/etc/apt/trusted.gpg"), *parts]:
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    for key, _ in repos.keys_in(f.read()):
+                        print(f"pub   rsa2048 2023-08-15 [SC]\n      k8slab-key:{key}\n")
+        return 0
+    state.fail(f"apt-key: k8slab models only add and list (got: {' '.join(args)})", 1)
 
 
 # --- apt-cache ----------------------------------------------------------------------------

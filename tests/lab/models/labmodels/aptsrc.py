@@ -56,12 +56,10 @@ def _parse_line(file: str, number: int, line: str) -> Source:
 
 
 def sources() -> list[Source]:
+    """Every enabled `deb` source: one-line `.list` files and deb822 `.sources` files."""
     listed = sorted(glob.glob(state.root("/etc/apt/sources.list.d/*.list")))
-    files = [state.root("/etc/apt/sources.list"), *listed]
     out: list[Source] = []
-    for path in files:
-        if not os.path.isfile(path):
-            continue
+    for path in [state.root("/etc/apt/sources.list"), *listed]:
         display = "/" + os.path.relpath(path, state.ROOT)
         number = 0
         for raw in state.read(path).splitlines():
@@ -69,7 +67,42 @@ def sources() -> list[Source]:
             if line:
                 number += 1
                 out.append(_parse_line(display, number, line))
+    for path in sorted(glob.glob(state.root("/etc/apt/sources.list.d/*.sources"))):
+        out += _deb822("/" + os.path.relpath(path, state.ROOT), state.read(path))
     return [s for s in out if s.kind == "deb"]
+
+
+def _deb822(file: str, text: str) -> list[Source]:
+    out = []
+    stanzas = [s for s in re.split(r"\n\s*\n", "\n".join(
+        line for line in text.splitlines() if not line.startswith("#"))) if s.strip()]
+    for number, stanza in enumerate(stanzas, 1):
+        fields: dict[str, str] = {}
+        key = ""
+        for line in stanza.splitlines():
+            if line[:1] in (" ", "\t") and key:
+                fields[key] += "\n" + line.strip()  # a continuation (an inline Signed-By key block)
+            elif ":" in line:
+                key, _, value = line.partition(":")
+                key = key.strip().lower()
+                fields[key] = value.strip()
+        if fields.get("enabled", "yes").lower() == "no":
+            continue
+        if not fields.get("uris") or not fields.get("suites") or not fields.get("types"):
+            state.fail(f"E: Malformed stanza {number} in source list {file} (type)\n"
+                       "E: The list of sources could not be read.", 100)
+        opts = {"signed-by": fields["signed-by"]} if "signed-by" in fields else {}
+        if fields.get("trusted", "").lower() == "yes":
+            opts["trusted"] = "yes"
+        comps = fields.get("components", "").split()
+        for kind in fields["types"].split():
+            for uri in fields["uris"].split():
+                for suite in fields["suites"].split():
+                    if suite.endswith("/") == bool(comps):
+                        state.fail(f"E: Malformed stanza {number} in source list {file} (Suite/Components)\n"
+                                   "E: The list of sources could not be read.", 100)
+                    out.append(Source(file, number, kind, uri, suite, comps, dict(opts)))
+    return out
 
 
 def _keys_for(src: Source) -> tuple[set[str], list[str]]:
@@ -81,20 +114,20 @@ def _keys_for(src: Source) -> tuple[set[str], list[str]]:
         else [*glob.glob(state.root("/etc/apt/trusted.gpg.d/*")), state.root("/etc/apt/trusted.gpg")]
     )
     found, warnings = set(), []
+    if signed_by and "BEGIN PGP" in signed_by:  # deb822 allows the key itself in Signed-By
+        return {k for k, _ in repos.keys_in(signed_by.encode())}, []
     for name in files:
         real = state.root(name) if name.startswith("/") else name
         if not os.path.isfile(real):
             continue
         with open(real, "rb") as f:
-            key = repos.key_in(f.read())
-        if key is None:
-            continue
-        if key[1] and not real.endswith(".asc"):
+            keys = repos.keys_in(f.read())
+        if keys and keys[0][1] and not real.endswith(".asc"):
             warnings.append(
                 f"W: The key(s) in the keyring {name} are ignored as the file has an unsupported filetype."
             )
             continue
-        found.add(key[0])
+        found.update(k for k, _ in keys)
     return found, warnings
 
 

@@ -50,6 +50,7 @@ PACKAGES: dict[str, Pkg] = {
             "/usr/bin/apt",
             "/usr/bin/apt-mark",
             "/usr/bin/apt-cache",
+        "/usr/bin/apt-key",
             family="debian",
         ),
         _p("dpkg", "/usr/bin/dpkg", "/usr/bin/dpkg-query", family="debian"),

@@ -12,7 +12,7 @@ import glob
 import os
 import re
 import shutil
-import subprocess
+import socket
 
 from . import catalog, kernel, pkgdb, state, systemd
 
@@ -123,7 +123,7 @@ def reboot() -> None:
     state.save("firewalld.json", dict(fw, runtime=list(fw.get("permanent", []))))
     hostname = state.read("/etc/hostname").strip()
     if hostname:
-        subprocess.run(["hostname", hostname], check=True)
+        socket.sethostname(hostname)
 
 
 def _selinux_at_boot() -> None:

@@ -63,7 +63,7 @@ def save(db: dict[str, dict[str, Any]]) -> None:
 
 def wrapper() -> str:
     python = state.node().get("python", "/usr/bin/python3")
-    return f'#!/bin/sh\nexec {python} -E -s {state.LIB}/model.py "$0" "$@"\n'
+    return f'#!/bin/sh\nexec {python} -E -s -S {state.LIB}/model.py "$0" "$@"\n'
 
 
 def place_bins(pkg: catalog.Pkg) -> None:

@@ -15,6 +15,7 @@ MODELS: dict[str, str] = {
     "apt": "apt:apt",
     "apt-mark": "apt:apt_mark",
     "apt-cache": "apt:apt_cache",
+    "apt-key": "apt:apt_key",
     "dpkg-query": "apt:dpkg_query",
     "dpkg": "apt:dpkg",
     "yum": "yum:yum",

@@ -90,6 +90,12 @@ def armored(key_id: str) -> str:
     )
 
 
+def keys_in(data: bytes) -> list[tuple[str, bool]]:
+    """Every key in a keyring file (apt-key appends to /etc/apt/trusted.gpg), with is_armored."""
+    armored_file = data.lstrip().startswith(b"-----BEGIN PGP")
+    return [(m.group(1).decode(), armored_file) for m in re.finditer(rb"k8slab-key:([a-z0-9-]+)", data)]
+
+
 def key_in(data: bytes) -> tuple[str, bool] | None:
     """(key id, is_armored) of a key file written by the curl/gpg models, or None."""
     match = re.search(rb"k8slab-key:([a-z0-9-]+)", data)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import subprocess
+import socket
 import time
 
 from . import state, systemd
@@ -194,7 +194,7 @@ def hostnamectl(args: list[str]) -> int:
         if not _HOSTNAME.match(name.split(".")[0]):
             state.fail(f'Invalid hostname "{name}"', 1)
         state.write("/etc/hostname", name + "\n")
-        subprocess.run(["hostname", name], check=True)
+        socket.sethostname(name)  # what `hostname NAME` does
         return 0
     if not words or words[0] in ("status", "hostname"):
         name = state.read("/etc/hostname").strip()
