@@ -36,6 +36,7 @@ COLUMNS = (
     ("cgroup", "cg"),
     ("flags", "Flags"),
 )
+FACT_COLUMNS = ("os", "kernel", "size", "cgroup")  # the keys of fact_cells' values, in order
 STATUS_MARK = {"ok": "[green]✓[/]", "failed": "[red]✗[/]"}
 
 
@@ -103,6 +104,16 @@ class InventoryScreen(WizardScreen):
             )
         if self.spec.nodes:
             table.move_cursor(row=min(cursor, len(self.spec.nodes) - 1))
+        self._show_problems()
+
+    def refresh_tested(self, name: str) -> None:
+        """One node's test finished: update its cells and every flag, not the whole table (200 nodes)."""
+        table = self.query_one("#nodes", DataTable)
+        for key, value in zip(FACT_COLUMNS, fact_cells(self.facts.get(name)), strict=True):
+            table.update_cell(name, key, value)
+        table.update_cell(name, "status", self._status_cell(name))
+        for node_name, found in flags(self.spec, self.facts).items():
+            table.update_cell(node_name, "flags", " ".join(found))
         self._show_problems()
 
     def _status_cell(self, name: str) -> str:
@@ -220,8 +231,9 @@ class InventoryScreen(WizardScreen):
         else:
             self.status[node.name] = "ok"
             self.facts[node.name] = facts
-        if any(n.name == node.name for n in self.spec.nodes):
-            self.refresh_table()
+        # The operator may have left the screen or removed the node meanwhile.
+        if self.is_attached and any(n.name == node.name for n in self.spec.nodes):
+            self.refresh_tested(node.name)
 
     async def _ask_host_key(self, info: HostKeyInfo) -> bool:
         async with self._dialog_lock:
