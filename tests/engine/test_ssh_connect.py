@@ -222,3 +222,12 @@ async def test_connection_refused_is_an_ssh_error(ssh_lab: SshLab) -> None:
     with pytest.raises(SSHError) as caught:
         await session(ssh_lab.ssh_spec(port=free_port())).connect()
     assert "cannot connect" in caught.value.message
+
+
+async def test_locked_identity_file_points_to_the_agent(ssh_lab: SshLab, tmp_path: Path) -> None:
+    key = tmp_path / "id_locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "secret-phrase", "-f", str(key)],
+                   check=True, capture_output=True)
+    with pytest.raises(AuthError) as caught:
+        await session(ssh_lab.ssh_spec(identity_file=str(key))).connect()
+    assert "ssh-add" in caught.value.message
