@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .cleanup import destroy
 from .distros import DISTROS
-from .lab import Lab, destroy, missing_requirements
+from .lab import Lab, missing_requirements
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,6 +62,17 @@ def _ubuntu(version: str, codename: str, cgroup: int) -> Distro:
         f"deb http://archive.ubuntu.com/ubuntu {codename}{suite} main restricted universe\n"
         for suite in ("", "-updates", "-security")
     )
+    files = {"/etc/apt/sources.list": sources}
+    if version >= "24.04":  # 24.04 moved the distro sources to deb822
+        files = {
+            "/etc/apt/sources.list": "# moved to /etc/apt/sources.list.d/ubuntu.sources\n",
+            "/etc/apt/sources.list.d/ubuntu.sources": (
+                "Types: deb\nURIs: http://archive.ubuntu.com/ubuntu/\n"
+                f"Suites: {codename} {codename}-updates {codename}-security\n"
+                "Components: main restricted universe\n"
+                "Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg\n"
+            ),
+        }
     return Distro(
         key=f"ubuntu-{version}",
         family="debian",
@@ -75,7 +86,7 @@ def _ubuntu(version: str, codename: str, cgroup: int) -> Distro:
             "systemd-timesyncd.service": (True, True),
         },
         extra_files={
-            "/etc/apt/sources.list": sources,
+            **files,
             "/etc/debian_version": "bookworm/sid\n",
             "/etc/lsb-release": f"DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE={version}\n"
             f"DISTRIB_CODENAME={codename}\n",

@@ -10,7 +10,6 @@ See README.md for the node layout and the models.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import fcntl
 import json
@@ -19,7 +18,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -28,10 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from . import netns, rootfs
+from .cleanup import LAB_ROOT, MAX_SLOTS, clean_stale, destroy_slot
 from .distros import DISTROS, Distro
 
-LAB_ROOT = Path(tempfile.gettempdir()) / "k8stui-lab"
-MAX_SLOTS = 8
 BOOT = Path(__file__).parent / "boot.sh"
 OPS2_PASSWORD = "k8slab-ops2"  # ops2's sudo password (the lab is throwaway; nothing else uses it)
 READY_TIMEOUT = 20.0
@@ -131,7 +128,7 @@ class Lab:
                 continue
             self.slot, self._lock = slot, fd
             self.directory = LAB_ROOT / f"slot{slot}"
-            _destroy_slot(slot)  # leftovers of a crashed lab in this slot
+            destroy_slot(slot)  # leftovers of a crashed lab in this slot
             self.directory.mkdir(mode=0o700)
             # The nodes' layers live in RAM: fast to write, and gone with one umount (deleting files on a
             # disk mounted with `discard` takes seconds).
@@ -261,7 +258,7 @@ class Lab:
                 except subprocess.TimeoutExpired:
                     node.process.kill()
                     node.process.wait(timeout=10)
-        _destroy_slot(self.slot)
+        destroy_slot(self.slot)
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
@@ -391,77 +388,3 @@ def _catalog() -> dict[str, Any]:
     from k8stui.model import versions
 
     return {"latest_patch": versions.LATEST_PATCH}
-
-
-# --- cleanup ------------------------------------------------------------------------------
-
-
-def _lab_processes(marker: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return [p for p in pids if p != os.getpid()]
-
-
-def _destroy_slot(slot: int) -> None:
-    """Remove every trace of a slot: node processes, netns, veths, files. Bounded waits only."""
-    directory = LAB_ROOT / f"slot{slot}"
-    marker = f"{directory}/nodes/"
-    for pid in _lab_processes(marker):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while _lab_processes(marker) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    netns.destroy(slot)
-    if f" {directory} " in Path("/proc/self/mountinfo").read_text():
-        subprocess.run(["umount", "--lazy", str(directory)], capture_output=True, timeout=20)
-    if directory.exists():
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def clean_stale() -> list[int]:
-    """Destroy labs whose nodes are gone or whose owner crashed (their slot lock is free)."""
-    cleaned = []
-    if not LAB_ROOT.exists():
-        return cleaned
-    for slot in range(MAX_SLOTS):
-        lock = LAB_ROOT / f"slot{slot}.lock"
-        if not lock.exists() and not netns.lab_netns(slot):
-            continue
-        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue  # a live lab
-        try:
-            if (LAB_ROOT / f"slot{slot}").exists() or netns.lab_netns(slot) or netns.lab_links(slot):
-                _destroy_slot(slot)
-                cleaned.append(slot)
-        finally:
-            os.close(fd)
-    return cleaned
-
-
-def _persistent(slot: int) -> bool:
-    try:
-        return bool(json.loads((LAB_ROOT / f"slot{slot}" / "lab.json").read_text()).get("persistent"))
-    except (OSError, ValueError):
-        return False
-
-
-def destroy(everything: bool = False) -> list[int]:
-    """`down`: stop the labs `up` started (and stale ones); with `everything`, also labs that running
-    test sessions own (other people's, on a shared machine)."""
-    slots = clean_stale()
-    for slot in range(MAX_SLOTS):
-        if (LAB_ROOT / f"slot{slot}").exists() and (everything or _persistent(slot)):
-            _destroy_slot(slot)
-            slots.append(slot)
-    return slots

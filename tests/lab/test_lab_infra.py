@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from . import netns
-from .lab import OPS2_PASSWORD, Lab, clean_stale, missing_requirements
+from .cleanup import clean_stale
+from .lab import OPS2_PASSWORD, Lab, missing_requirements
 
 pytestmark = pytest.mark.skipif(missing_requirements() is not None, reason=str(missing_requirements()))
 REPO = Path(__file__).resolve().parents[2]
