@@ -294,10 +294,11 @@ async def test_review_shows_scripts_and_install_without_board_saves_and_names_co
         assert screen.plan.os["cp-1"].id == "ubuntu"  # the preview OS
         tree = screen.query_one(Tree)
         await pilot.press("down")  # the second document: the kubeadm config
+        await pilot.pause(0.2)  # the viewer renders once the highlight rests
         assert str(screen.query_one("#viewer").border_title) == "kubeadm-config.yaml"
         facts = next(n for n in tree.root.children[3].children if n.data.step.id == "facts")
         tree.move_cursor(facts)
-        await pilot.pause()
+        await pilot.pause(0.2)
         assert str(screen.query_one("#viewer").border_title).startswith("cp-1/00-facts.sh")
         assert "k8stui-step: facts cp-1" in str(screen.query_one("#document").content.code)
         await pilot.press("i")

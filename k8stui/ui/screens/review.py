@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
+from textual.timer import Timer
 from textual.widgets import Label, Select, Static, Tree
 
 from k8stui.model.cluster import ClusterSpec
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from k8stui.ui.app import K8sTuiApp
 
 DEFAULT_PREVIEW_OS = "ubuntu-22.04"
+SHOW_DELAY = 0.08  # seconds the highlight must rest on a row before its document renders
 Item = PlannedStep | str  # a planned step, or the name of a whole-cluster document
 
 
@@ -44,6 +46,7 @@ class ReviewScreen(WizardScreen):
         self.facts = facts
         self.preview_os = preview_os
         self.plan: Plan = items.make_plan(self.spec, facts, preview_os)
+        self._pending: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -102,8 +105,13 @@ class ReviewScreen(WizardScreen):
 
     @on(Tree.NodeHighlighted, "#plan-tree")
     def _highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
-        if event.node.data is not None:
-            self._show(event.node.data)
+        item = event.node.data
+        if item is None:
+            return
+        # Rendering a long manifest takes a moment: holding an arrow key shows only where it stops.
+        if self._pending is not None:
+            self._pending.stop()
+        self._pending = self.set_timer(SHOW_DELAY, lambda: self._show(item))
 
     def _show(self, item: Item) -> None:
         document = self._document(item)
