@@ -10,13 +10,14 @@ planning, scheduling, state and log files, output parsing. Both columns include 
 servers' own CPU, since they share the process.
 
 Also measures `k8stui --help` start-up (median of 5 subprocess runs). Always exits 0.
-Usage: python bench/fanout.py [--nodes 1,10,50,200]
+Usage: python bench/fanout.py [--nodes 1,10,50,200] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import os
 import resource
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,7 @@ from k8stui.sim.commands import Upload, classify, script_name  # noqa: E402
 
 RATIO_TARGET, RATIO_AT = 1.5, 50
 STARTUP_TARGET = 0.5
+REPEAT_UP_TO = 50  # bigger rounds take long enough to be steadier; they run once
 POLL = 0.002  # how often the baseline's one shared waiter looks for a finished init
 
 
@@ -50,8 +53,9 @@ POLL = 0.002  # how often the baseline's one shared waiter looks for a finished 
 class Measure:
     wall: float
     cpu: float
-    rss_peak: int  # bytes above the RSS at the start
+    mem_peak: int  # bytes: tracemalloc peak, or (untraced rounds) peak RSS above the start
     ok: bool
+    traced: bool = False
 
 
 def _rss() -> int:
@@ -67,9 +71,13 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def measured(work: Callable[[], Awaitable[bool]]) -> Measure:
-    """Wall, CPU and peak RSS (sampled every 20 ms) of one awaited piece of work."""
+async def measured(work: Callable[[], Awaitable[bool]], trace: bool = False) -> Measure:
+    """Wall, CPU and peak memory of one awaited piece of work: the tracemalloc peak when `trace`
+    (exact Python heap, but slower), else the RSS peak sampled every 20 ms (cheap, but a warm
+    allocator reuses memory freed by earlier rounds, so it under-reports)."""
     gc.collect()
+    if trace:
+        tracemalloc.start()
     base, peak, done = _rss(), 0, asyncio.Event()
 
     async def sample() -> None:
@@ -86,6 +94,10 @@ async def measured(work: Callable[[], Awaitable[bool]]) -> Measure:
         wall, cpu = time.perf_counter() - wall, _cpu() - cpu
         done.set()
         await sampler
+    if trace:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return Measure(wall, cpu, peak, ok, traced=True)
     return Measure(wall, cpu, max(peak, _rss() - base), ok)
 
 
@@ -146,16 +158,16 @@ def reset(sim: SimCluster) -> None:
         node.applied.clear()
 
 
-async def one_size(count: int, workdir: Path) -> tuple[int, Measure, Measure]:
-    async with await SimCluster.start(workdir / f"sim-{count}", workers=count - 1, step_seconds=0) as sim:
+async def one_size(count: int, workdir: Path, trace: bool = False) -> tuple[int, Measure, Measure]:
+    async with await SimCluster.start(workdir / "sim", workers=count - 1, step_seconds=0) as sim:
         plan = build_plan(sim.spec)
         for planned in plan:  # warm the template cache: compiling Jinja is start-up, not fan-out
             if planned.step.kind.value == "remote":
                 plan.render(planned)
-        eng = await measured(lambda: engine(sim, workdir / f"state-{count}"))
+        eng = await measured(lambda: engine(sim, workdir / "state"), trace)
         sent = recorded(sim)
         reset(sim)
-        raw = await measured(lambda: baseline(sim, sent))
+        raw = await measured(lambda: baseline(sim, sent), trace)
         return sum(len(items) for items in sent.values()), eng, raw
 
 
@@ -176,18 +188,33 @@ def row(count: int, commands: int, eng: Measure, raw: Measure) -> str:
     ms, kb = 1000 / count, 1 / 1024 / count
     return (f"{count:>5} {commands:>6} {eng.wall:>9.2f} {raw.wall:>7.2f} {ratio:>6.2f} "
             f"{eng.cpu * ms:>10.1f} {raw.cpu * ms:>10.1f} "
-            f"{eng.rss_peak * kb:>10.0f} {raw.rss_peak * kb:>10.0f}  "
-            f"{'ok' if eng.ok and raw.ok else 'FAILED'}")
+            f"{eng.mem_peak * kb:>10.0f} {raw.mem_peak * kb:>10.0f}  "
+            f"{'ok' if eng.ok and raw.ok else 'FAILED'}{'' if eng.traced else '  (KB: RSS)'}")
 
 
-async def main(sizes: list[int]) -> list[tuple[int, int, Measure, Measure]]:
+async def median_round(count: int, repeat: int, workdir: Path) -> tuple[int, Measure, Measure]:
+    """The round with the median engine/raw ratio among `repeat` fresh ones (shared machines are noisy)."""
+    rounds = [await one_size(count, workdir / f"round-{i}") for i in range(repeat)]
+    rounds.sort(key=lambda r: r[1].wall / r[2].wall if r[2].wall else float("inf"))
+    commands, eng, raw = rounds[len(rounds) // 2]
+    if count <= REPEAT_UP_TO:  # one more, traced, for exact memory figures
+        _, traced_eng, traced_raw = await one_size(count, workdir / "traced", trace=True)
+        eng = dataclasses.replace(eng, mem_peak=traced_eng.mem_peak, traced=True)
+        raw = dataclasses.replace(raw, mem_peak=traced_raw.mem_peak, traced=True)
+    return commands, eng, raw
+
+
+async def main(sizes: list[int], repeat: int) -> list[tuple[int, int, Measure, Measure]]:
     print("SIMULATED nodes (k8stui.sim, in-process, instant steps); engine = Runner + NodeSession")
+    print(f"median of {repeat} rounds for sizes <= {REPEAT_UP_TO} nodes (KB/nd: tracemalloc peak of an "
+          "extra round), one round above (KB/nd: RSS peak)")
     print(f"{'nodes':>5} {'cmds':>6} {'engine s':>9} {'raw s':>7} {'ratio':>6} "
           f"{'eng ms/nd':>10} {'raw ms/nd':>10} {'eng KB/nd':>10} {'raw KB/nd':>10}  result")
     results = []
     with tempfile.TemporaryDirectory(prefix="k8stui-bench-") as tmp:
         for count in sizes:
-            commands, eng, raw = await one_size(count, Path(tmp))
+            rounds = repeat if count <= REPEAT_UP_TO else 1
+            commands, eng, raw = await median_round(count, rounds, Path(tmp) / str(count))
             print(row(count, commands, eng, raw), flush=True)
             results.append((count, commands, eng, raw))
     return results
@@ -208,9 +235,11 @@ def verdicts(results: list[tuple[int, int, Measure, Measure]], startup: float) -
 def cli(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", default="1,10,50,200", help="comma-separated cluster sizes")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help=f"rounds per size up to {REPEAT_UP_TO} nodes; the median is shown (default 3)")
     args = parser.parse_args(argv)
     sizes = [int(x) for x in args.nodes.split(",") if x.strip()]
-    results = asyncio.run(main(sizes))
+    results = asyncio.run(main(sizes, max(1, args.repeat)))
     for line in verdicts(results, startup_seconds()):
         print(line)
     return 0

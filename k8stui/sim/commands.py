@@ -14,7 +14,8 @@ import shlex
 from dataclasses import dataclass
 
 MODES = ("run", "check", "apply", "publish")
-SCRIPT_RE = re.compile(r"[^\s'\";&|<>()]*?\d{2}-[a-z0-9][a-z0-9-]*\.sh(?![\w.-])")
+# A step script path: starts at a word boundary (the lookbehind halves the scan of long commands).
+SCRIPT_RE = re.compile(r"(?<![^\s'\";&|<>()])[^\s'\";&|<>()]*?\d{2}-[a-z0-9][a-z0-9-]*\.sh(?![\w.-])")
 _MODE_AFTER_RE = re.compile(r"\d{2}-[a-z0-9][a-z0-9-]*\.sh['\"]?\s+['\"]?(run|check|apply|publish)\b")
 _PIDFILE_RE = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*\.pid)\b")
 # The engine's wrapper script (k8stui.engine.remote.WRAPPER) prints this marker; its positional
