@@ -99,3 +99,15 @@ def test_endpoint_probe_with_nothing_listening_is_refused(lab: Any) -> None:
                                hostPrep={"firewall": "leave"}))
     code, stdout, stderr = run_step(env, env.nodes[0], plan, "endpoint-probe")
     assert code == 0 and outputs(stdout)["endpoint_probe"] == "refused", stderr
+
+
+def test_open_ports_in_ufw(lab: Any) -> None:
+    env: Lab = lab("ubuntu-22.04", "ubuntu-24.04")  # Debian does not ship ufw
+    plan = build_plan(env.spec(with_os=True, hostPrep={"firewall": "open-ports"}))
+    for node, expected in zip(env.nodes, ("6443/tcp", "30000:32767/udp"), strict=True):
+        assert env.run(node, "ufw --force enable").returncode == 0
+        assert run_step(env, node, plan, "firewall", "check")[0] == 1
+        code, stdout, stderr = run_step(env, node, plan, "firewall")
+        assert code == 0 and "::k8stui-status:: changed" in stdout, stderr
+        rules = env.run(node, "ufw status").stdout
+        assert expected in rules and "8472/udp" in rules
