@@ -306,3 +306,19 @@ def test_checks_run_read_only_on_this_machine(sandbox: Path, step_id: str) -> No
     assert result.returncode in (0, 1), result.stderr
     for broken in ("command not found", "unbound variable", "syntax error"):
         assert broken not in result.stderr
+
+
+def test_selinux_without_its_tools_uses_the_kernel_switch(sandbox: Path) -> None:
+    (sandbox / "config").write_text("SELINUX=enforcing\n")
+    (sandbox / "enforce").write_text("1")
+    body = """
+      SELINUX_CONFIG=config SELINUX_ENFORCE=enforce
+      have() { return 1; }
+      check || echo TODO
+      apply
+      check && echo DONE
+    """
+    result = bash(sandbox, script("selinux", "rocky-9"), body)
+    lines = result.stdout.splitlines()
+    assert (lines[0], lines[-1]) == ("TODO", "DONE"), result.stderr
+    assert (sandbox / "enforce").read_text().strip() == "0"
