@@ -6,7 +6,9 @@ import argparse
 import sys
 
 from k8stui.model.cluster import ClusterSpec
-from k8stui.model.load import validate_file
+from k8stui.model.load import ClusterFileError, read_text, validate_text
+from k8stui.model.locate import locate, with_line
+from k8stui.model.problems import Problem
 from k8stui.model.versions import Version
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -28,13 +30,22 @@ def summary(spec: ClusterSpec) -> str:
             f"Kubernetes {version}, {k8s.runtime}, {cni}, {mirror}")
 
 
+def _report(prefix: str, found: list[Problem], lines: dict[str, int]) -> None:
+    for item in found:
+        print(f"{prefix}: {with_line(item, lines)}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
-    spec, problems, warnings = validate_file(args.file)
-    for item in warnings:
-        print(f"warning: {item}", file=sys.stderr)
+    try:
+        text = read_text(args.file)
+    except ClusterFileError as exc:
+        spec, problems, warnings, lines = None, exc.problems, [], {}
+    else:
+        spec, problems, warnings = validate_text(text, args.file)
+        lines = locate(text) if problems or warnings else {}
+    _report("warning", warnings, lines)
     if problems or spec is None:
-        for item in problems:
-            print(f"error: {item}", file=sys.stderr)
+        _report("error", problems, lines)
         print(f"{args.file}: {_count(len(problems), 'problem')}; nothing was contacted", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"ok: {summary(spec)}")

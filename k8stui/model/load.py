@@ -53,7 +53,7 @@ SECRET_HINT = {
 }
 
 
-class _Loader(yaml.SafeLoader):
+class YamlLoader(yaml.SafeLoader):
     """SafeLoader that reports duplicate keys and keeps numbers with a dot as text.
 
     YAML 1.1 reads `version: 1.30` as the float 1.3; no field of the file is a float, so a dotted
@@ -71,7 +71,7 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_Loader.yaml_implicit_resolvers = {
+YamlLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -120,7 +120,7 @@ def parse_yaml(text: str, source: str) -> Any:
     if len(text) > MAX_BYTES:
         raise _file_error(source, f"{source} is larger than {MAX_BYTES // 2**20} MiB")
     try:
-        return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader: no arbitrary objects
+        return yaml.load(text, Loader=YamlLoader)  # YamlLoader is a SafeLoader: no arbitrary objects
     except yaml.MarkedYAMLError as exc:
         raise _file_error(source, f"{source} is not valid YAML: {_yaml_error(exc)}") from None
     except RecursionError:

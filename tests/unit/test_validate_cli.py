@@ -127,8 +127,12 @@ def test_validate_problems_exit_2(tmp_path: Path, capsys: Cap) -> None:
     code, out, err = run(capsys, "validate", "-f", write(tmp_path, text))
     assert code == 2 and out == ""
     lines = err.splitlines()
-    assert lines[0] == "error: nodes[0].internalIp: unknown key; did you mean 'internalIP'?"
+    rows = enumerate(text.splitlines(), 1)
+    numbers = [i for i, row in rows if "internalIp:" in row or row.strip() == "role: w"]
+    hint = "unknown key; did you mean 'internalIP'?"
+    assert lines[0] == f"error: nodes[0].internalIp: {hint} (line {numbers[0]})"
     assert lines[1].startswith("error: nodes[1].role: must be 'control-plane' or 'worker'")
+    assert lines[1].endswith(f"(line {numbers[1]})")
     assert lines[-1].endswith("2 problems; nothing was contacted")
 
 
