@@ -48,7 +48,7 @@ def _layout(control_planes: int, workers: int) -> list[tuple[str, str]]:
 
 
 def _spec(workdir: Path, layout: list[tuple[str, str]], ports: list[int], os: str,
-          version: str) -> ClusterSpec:
+          version: str, user: str) -> ClusterSpec:
     nodes = []
     for index, ((name, role), port) in enumerate(zip(layout, ports, strict=True)):
         address, internal = node_address(index)
@@ -58,7 +58,7 @@ def _spec(workdir: Path, layout: list[tuple[str, str]], ports: list[int], os: st
     return ClusterSpec.model_validate({
         "name": "sim",
         "kubernetes": {"version": version, "controlPlaneEndpoint": endpoint},
-        "ssh": {"user": "root", "identityFile": str(workdir / "id_ed25519"),
+        "ssh": {"user": user, "identityFile": str(workdir / "id_ed25519"),
                 "knownHosts": str(workdir / "known_hosts"), "hostKeyPolicy": "strict"},
         "nodes": nodes,
     })
@@ -85,22 +85,26 @@ class SimCluster:
     async def start(cls, workdir: Path, *, workers: int = 3, control_planes: int = 1, speed: float = 1.0,
                     step_seconds: float = 1.5, os: str = "ubuntu-22.04", version: str = "1.34.6",
                     faults: dict[tuple[str, str], Fault] | None = None,
-                    lines_per_second: float | None = None) -> SimCluster:
+                    lines_per_second: float | None = None, user: str = "root",
+                    sudo_password: str | None = None) -> SimCluster:
+        """Start the nodes. A non-root `user` goes through sudo (NOPASSWD unless `sudo_password` is
+        given; that password is never written anywhere: hand it to the client as a secret)."""
         if control_planes < 1:
             raise ValueError("a simulated cluster needs at least one control-plane node")
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         workdir.chmod(0o700)
         layout = _layout(control_planes, workers)
-        spec = _spec(workdir, layout, [22] * len(layout), os, version)  # real ports once bound
-        world = World(spec, SimPKI(), OsInfo.parse(os), step_seconds, speed, lines_per_second)
+        spec = _spec(workdir, layout, [22] * len(layout), os, version, user)  # real ports once bound
+        world = World(spec, SimPKI(), OsInfo.parse(os), step_seconds, speed, lines_per_second,
+                      sudo_password=sudo_password)
         sim = cls(workdir, world, asyncssh.generate_private_key("ssh-ed25519"))
         try:
             ports = await sim._listen(spec)
         except BaseException:
             await sim.stop()
             raise
-        sim._finish(_spec(workdir, layout, ports, os, version))
+        sim._finish(_spec(workdir, layout, ports, os, version, user))
         for (node, step), fault in (faults or {}).items():
             sim.inject(node, step, fault)
         return sim

@@ -35,7 +35,6 @@ _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 @dataclass(frozen=True)
 class Upload:
     path: str  # where the script ends up (the last `NN-<step>.sh` path of the command)
-    sudo_password: bool  # `sudo -S`: the first stdin line is a password, not the script
 
 
 @dataclass(frozen=True)
@@ -143,7 +142,7 @@ def _mode(text: str, words: list[str]) -> str:
 def classify(text: str) -> Command:
     scripts = SCRIPT_RE.findall(text)
     if _UPLOAD_RE.search(text) and scripts:
-        return Upload(scripts[-1], "sudo -S" in text)
+        return Upload(scripts[-1])
     if _KILL_RE.search(text):
         names = tuple(script_name(p) for p in _PIDFILE_RE.findall(text))
         return Kill(names, tuple(script_name(p) for p in scripts))

@@ -89,9 +89,12 @@ def _drop_redirects(words: list[str]) -> list[str]:
 
 
 def _one(node: SimNode, words: list[str]) -> Reply:
+    as_root = words[:1] == ["sudo"]
     words = strip_wrappers(words)
     if not words:
         return Reply()
+    if as_root and words[0] in ("id", "whoami"):
+        return Reply(_lines("root" if words[0] == "whoami" or "-un" in words else "0"))
     handler = _HANDLERS.get(words[0].rsplit("/", 1)[-1])
     if handler is None:
         return Reply(err=f"{UNSUPPORTED}: {shlex.join(words)}\n", code=127)
@@ -107,18 +110,22 @@ def _false(_node: SimNode, _args: list[str]) -> Reply:
 
 
 def _echo(node: SimNode, args: list[str]) -> Reply:
-    text = " ".join(a for a in args if a != "-n").replace("$HOME", "/root").replace("${HOME}", "/root")
-    return Reply(_lines(text.replace("$USER", node.world.spec.ssh.user)))
+    user = node.world.spec.ssh.user
+    home = "/root" if user == "root" else f"/home/{user}"
+    text = " ".join(a for a in args if a != "-n").replace("${HOME}", home).replace("$HOME", home)
+    return Reply(_lines(text.replace("$USER", user)))
 
 
 def _id(node: SimNode, args: list[str]) -> Reply:
+    """The login user's ids (a `sudo id` is answered the same: the sim does not track the sudo)."""
     user = node.world.spec.ssh.user
+    uid = 0 if user == "root" else 1000
     flags = "".join(a.lstrip("-") for a in args)
     if "n" in flags:
-        return Reply(_lines(user if "u" in flags else "root"))
+        return Reply(_lines(user if "u" in flags else ("root" if uid == 0 else user)))
     if "u" in flags or "g" in flags:
-        return Reply(_lines("0"))
-    return Reply(_lines("uid=0(root) gid=0(root) groups=0(root)"))
+        return Reply(_lines(str(uid)))
+    return Reply(_lines(f"uid={uid}({user}) gid={uid}({user}) groups={uid}({user})"))
 
 
 def _whoami(node: SimNode, _args: list[str]) -> Reply:

@@ -66,6 +66,7 @@ class World:
     faults: dict[tuple[str, str], Fault] = field(default_factory=dict)
     nodes: dict[str, SimNode] = field(default_factory=dict)
     token_expires: str = ""
+    sudo_password: str | None = None  # the login user's sudo password (None: NOPASSWD or root)
 
     @property
     def duration(self) -> float:

@@ -15,12 +15,25 @@ from collections.abc import Awaitable, Callable
 import asyncssh
 
 from k8stui.sim import diag, texts
-from k8stui.sim.commands import STARTED, Exec, Install, Kill, Plain, Upload, classify, script_name
+from k8stui.sim.commands import (
+    STARTED,
+    Command,
+    Exec,
+    Install,
+    Kill,
+    Plain,
+    Upload,
+    classify,
+    script_name,
+    split,
+)
 from k8stui.sim.node import SimNode
+from k8stui.sim.sudo import EXIT_SUDO_FAILED, SudoUse, denied, refusal, sudo_use
 
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # a rendered step is a few kB; refuse anything absurd
 EXIT_TERMINATED = 143  # 128 + SIGTERM, what a killed `bash script.sh` reports
 EXIT_TIMEOUT = 124  # what coreutils `timeout` reports
+STDIN_GRACE = 1.0  # seconds a refused session keeps reading stdin before it exits
 
 
 class NodeServer(asyncssh.SSHServer):
@@ -98,6 +111,11 @@ async def _session(node: SimNode, process: asyncssh.SSHServerProcess[str]) -> in
         return 1
     node.commands.append(command)
     action = classify(command)
+    refused = await _privileges(node, command, action, process)
+    if refused is not None:
+        process.stderr.write(refused[0] + "\n")
+        await _swallow_stdin(process)
+        return refused[1]
     if isinstance(action, Upload):
         return await _upload(node, action, process)
     if isinstance(action, Exec):
@@ -118,10 +136,32 @@ async def _upload(node: SimNode, action: Upload, process: asyncssh.SSHServerProc
     if len(data) > MAX_SCRIPT_BYTES:
         process.stderr.write("k8stui-sim: script too large\n")
         return 1
-    if action.sudo_password:
-        data = data.split("\n", 1)[1] if "\n" in data else ""
     node.scripts[script_name(action.path)] = data
     return 0
+
+
+async def _privileges(node: SimNode, command: str, action: Command,
+                      process: asyncssh.SSHServerProcess[str]) -> tuple[str, int] | None:
+    """(sudo's or the kernel's complaint, exit status) when a non-root login may not do this."""
+    world = node.world
+    if world.spec.ssh.user == "root":
+        return None
+    use = sudo_use(split(command)) if command.lstrip().startswith("sudo") else SudoUse()
+    if not use.used:
+        problem = denied(action)
+        return (problem, 126 if isinstance(action, Exec) else 1) if problem else None
+    given = None
+    if use.stdin and world.sudo_password is not None:
+        given = (await process.stdin.readline()).rstrip("\n")  # only the password line, as sudo reads
+    problem = refusal(use, world.sudo_password, given)
+    return (problem, EXIT_SUDO_FAILED) if problem else None
+
+
+async def _swallow_stdin(process: asyncssh.SSHServerProcess[str]) -> None:
+    """Take what the client is still sending (briefly), as a real pipe buffer would, so a refused
+    upload reports its error instead of a broken pipe on the client's side."""
+    with contextlib.suppress(asyncio.TimeoutError, asyncssh.Error, asyncssh.SignalReceived, OSError):
+        await asyncio.wait_for(process.stdin.read(), STDIN_GRACE)
 
 
 def _install(node: SimNode, source: str, process: asyncssh.SSHServerProcess[str]) -> int:

@@ -26,7 +26,7 @@ def test_started_marker_is_the_engines() -> None:
 def test_uploads_root_and_staged() -> None:
     root = classify(remote.upload_command(remote.ROOT_STEPS.child("03-hostname.sh")))
     staged = classify(remote.upload_command(remote.USER_STEPS.child("03-hostname.sh")))
-    assert root == Upload("/var/lib/k8stui/steps/03-hostname.sh", False)
+    assert root == Upload("/var/lib/k8stui/steps/03-hostname.sh")
     assert isinstance(staged, Upload) and staged.path.endswith("/.k8stui/steps/03-hostname.sh")
 
 
