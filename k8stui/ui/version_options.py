@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from k8stui.model import versions
-from k8stui.model.cluster import IMAGE_REPOSITORY_PRESETS, MIRROR_PRESETS
+from k8stui.model.cluster import IMAGE_REPOSITORY_PRESETS, MIRROR_PRESETS, ClusterSpec
 from k8stui.model.versions import Version
 
 CUSTOM = "custom"
+CHINA_MIRRORS = ("aliyun", "aliyun-legacy", "ustc", "tuna")
 CHINA_TIME_SERVERS = ["ntp.aliyun.com", "ntp.ntsc.ac.cn"]
 CHINA_MIRROR = "aliyun"
 CHINA_REGISTRY = IMAGE_REPOSITORY_PRESETS["aliyun"]
@@ -70,6 +71,13 @@ def registry_choices() -> list[tuple[str, str]]:
 
 def registry_choice(repository: str) -> str:
     return repository if repository in IMAGE_REPOSITORY_PRESETS.values() else CUSTOM
+
+
+def china_time_hint(spec: ClusterSpec) -> str | None:
+    """With a China mirror, the distro's default NTP pool is often unreachable: suggest the presets."""
+    if spec.kubernetes.package_mirror in CHINA_MIRRORS and spec.host_prep.time_servers is None:
+        return "with a China mirror, choose the China time servers (the default pool is often unreachable)"
+    return None
 
 
 def time_choice(servers: list[str] | None) -> str:

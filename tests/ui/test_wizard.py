@@ -384,7 +384,7 @@ async def test_palette_reaches_steps_and_screen_actions(tmp_path: Path) -> None:
             "Go to Network",
             "Go to Review",
             "Save cluster file",
-            "Inventory: Test connections",
+            "Inventory: Test SSH",
             "Inventory: Paste",
             "Inventory: Next",
         }
@@ -437,3 +437,34 @@ async def test_quit_asks_only_with_unsaved_edits(tmp_path: Path) -> None:
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert app.return_code == 0  # exited without asking
+
+
+async def test_ssh_defaults_dialog_validates_and_applies(tmp_path: Path) -> None:
+    from k8stui.ui.dialogs.ssh_defaults import SSHDefaultsDialog
+
+    app = make_app(four_nodes(), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        assert isinstance(app.screen, SSHDefaultsDialog)
+        await type_into(pilot, "ssh-user", "ops;id")
+        assert "not a user name" in field(app, "user").message
+        await type_into(pilot, "ssh-bastion", "jump@$(x):22")
+        assert field(app, "bastion").has_class("-invalid")
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, SSHDefaultsDialog)  # refused
+        await type_into(pilot, "ssh-user", "ops")
+        await type_into(pilot, "ssh-bastion", "jump@10.0.0.1:2222")
+        await type_into(pilot, "ssh-identity", "")
+        app.screen.query_one("#ssh-policy", Select).value = "accept-new"
+        await pilot.press("ctrl+s")
+        screen = app.screen
+        assert isinstance(screen, InventoryScreen)
+        ssh = screen.spec.ssh
+        assert (ssh.user, ssh.bastion, ssh.identity_file, ssh.host_key_policy) == (
+            "ops",
+            "jump@10.0.0.1:2222",
+            None,
+            "accept-new",
+        )
+        assert screen.query_one(DataTable).get_cell("cp-1", "ssh") == "ops agent"
+        assert screen.query_one(DataTable).get_cell("node-3", "ssh") == "ops agent"

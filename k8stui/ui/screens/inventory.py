@@ -11,10 +11,11 @@ from textual.binding import Binding
 from textual.markup import escape
 from textual.widgets import DataTable, Static
 
-from k8stui.model.cluster import ClusterSpec, NodeSpec
+from k8stui.model.cluster import ClusterSpec, NodeSpec, SSHSpec
 from k8stui.model.facts import Facts
 from k8stui.ui.dialogs.host_key import HostKeyDialog, HostKeyInfo
 from k8stui.ui.dialogs.paste_nodes import PasteNodesDialog
+from k8stui.ui.dialogs.ssh_defaults import SSHDefaultsDialog
 from k8stui.ui.inventory_view import fact_cells, flags, role_label, ssh_label
 from k8stui.ui.screens.node_form import NodeForm
 from k8stui.ui.screens.wizard import WizardScreen
@@ -51,9 +52,16 @@ class InventoryScreen(WizardScreen):
         Binding("d", "delete", "Delete", id="inventory.delete", tooltip="Remove the selected node"),
         Binding("p", "paste", "Paste", id="inventory.paste", tooltip="Paste many nodes: ip [name] [role]"),
         Binding(
+            "s",
+            "ssh_defaults",
+            "SSH",
+            id="inventory.ssh",
+            tooltip="SSH defaults for every node: user, key, sudo, bastion, host keys",
+        ),
+        Binding(
             "t",
             "test",
-            "Test connections",
+            "Test SSH",
             id="inventory.test",
             tooltip="Connect to every node over SSH and gather facts",
         ),
@@ -201,6 +209,14 @@ class InventoryScreen(WizardScreen):
             self.spec.nodes = [*self.spec.nodes, *nodes]
             self.refresh_table()
             self.notify(f"Added {len(nodes)} node{'s' if len(nodes) != 1 else ''}.")
+
+    def action_ssh_defaults(self) -> None:
+        self.app.push_screen(SSHDefaultsDialog(self.spec.ssh), self._ssh_changed)
+
+    def _ssh_changed(self, ssh: SSHSpec | None) -> None:
+        if ssh is not None:
+            self.spec.ssh = ssh
+            self.refresh_table()
 
     # --- testing --------------------------------------------------------------------------------
 

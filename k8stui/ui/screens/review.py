@@ -37,6 +37,7 @@ class ReviewScreen(WizardScreen):
     BINDINGS = [
         Binding("i", "install", "Install", id="review.install", tooltip="Confirm, then install the cluster"),
         Binding("v", "focus_viewer", "View", id="review.view", tooltip="Scroll the selected document"),
+        Binding("s", "app.save", "Save", id="review.save", show=False, tooltip="Save the cluster file"),
     ]
 
     def __init__(

@@ -236,6 +236,8 @@ class VersionsScreen(WizardScreen):
             **under(warnings(self.spec), "hostPrep"),
             **self.notes,
         }
+        if china := opts.china_time_hint(self.spec):
+            advice.setdefault("hostPrep.timeServers", china)
         proxy = under(problems(self.spec), "network.proxyMode")
         if proxy:  # a version/proxy-mode clash is fixed here or on Network: say so on the version
             found.setdefault("kubernetes.version", "network: " + next(iter(proxy.values())))
