@@ -32,12 +32,23 @@ useradd -M -d /home/ops2 -s /bin/bash -u 30002 -U -p "$(cat "$NODE_DIR/ops2.hash
 mount -t tmpfs -o mode=755,size=64m k8slab-run /run
 mkdir -p /run/sshd /run/lock /run/user && chmod 755 /run/sshd
 mount -t tmpfs -o mode=1777,size=256m k8slab-tmp /tmp
-mount -t tmpfs -o mode=1777,size=64m k8slab-shm /dev/shm
+# A private /dev with the harmless devices only: a recipe can never reach the host's disks.
+mount -t tmpfs -o mode=755,size=1m,nosuid,noexec k8slab-dev /dev
+mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 && mknod -m 666 /dev/full c 1 7
+mknod -m 666 /dev/random c 1 8 && mknod -m 666 /dev/urandom c 1 9 && mknod -m 666 /dev/tty c 5 0
+ln -s /proc/self/fd /dev/fd && ln -s fd/0 /dev/stdin && ln -s fd/1 /dev/stdout && ln -s fd/2 /dev/stderr
+mkdir /dev/pts /dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5,nosuid,noexec k8slab-pts /dev/pts
+ln -s pts/ptmx /dev/ptmx
+mount -t tmpfs -o mode=1777,size=64m,nosuid,nodev k8slab-shm /dev/shm
 
 # /proc of the node's PID namespace; its /proc/sys is read-only except the per-netns net/ subtree.
 mount -t proc -o nosuid,nodev,noexec proc /proc
 mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro none /proc/sys
 mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw none /proc/sys/net
+for f in sysrq-trigger irq bus fs; do  # host-global knobs (sysrq-trigger could reboot the host)
+  [ -e "/proc/$f" ] && mount --bind "/proc/$f" "/proc/$f" && mount -o remount,bind,ro none "/proc/$f"
+done
 [ -d /proc/sys/net/bridge ] && mount --bind "$S/proc/net-bridge" /proc/sys/net/bridge
 mount --bind "$S/proc/swaps" /proc/swaps
 mount --bind "$S/proc/meminfo" /proc/meminfo

@@ -174,3 +174,15 @@ def test_host_tools_are_hidden_or_modeled(lab) -> None:
     assert env.run(ubuntu, "command -v kubeadm kubelet containerd").returncode == 1
     heads = env.run(ubuntu, "head -c 2 /usr/bin/apt-get /usr/bin/systemctl /usr/sbin/sysctl").stdout
     assert heads.count("#!") == 3  # wrappers of the models, not the host's binaries
+
+
+def test_a_node_cannot_reach_host_devices_or_kernel_knobs(lab) -> None:
+    env = lab("ubuntu-22.04", "centos-7")
+    node = env.nodes[1]
+    out = env.run(node, "ls /dev; echo b > /proc/sysrq-trigger; echo rc=$?")
+    assert "null" in out.stdout and "vda" not in out.stdout and "sda" not in out.stdout
+    # Read-only in the node; this kernel may have no sysrq support at all.
+    assert "rc=1" in out.stdout and ("Read-only file system" in out.stderr or "No such file" in out.stderr)
+    tty = subprocess.run([*env.ssh_argv(node, "ops2"), "-tt", "tty; echo k8slab-ops2 | sudo -S -p '' id -u"],
+                         capture_output=True, text=True, timeout=30)
+    assert tty.returncode == 0 and tty.stdout.split() == ["/dev/pts/0", "0"]  # PTYs (and sudo use_pty)
