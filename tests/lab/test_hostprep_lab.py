@@ -24,9 +24,11 @@ DISTROS = ("centos-7", "rocky-9", "ubuntu-22.04", "debian-12")
 HOSTPREP = ("hostname", "timesync", "firewall", "selinux", "swap", "kernel", "ipvs", "endpoint-probe")
 
 
-def run_step(lab: Lab, node: LabNode, plan: Plan, step_id: str, mode: str = "run") -> tuple[int, str, str]:
-    planned = plan.find(node.name, step_id)
-    assert planned is not None, f"{step_id} is not planned on {node.name}"
+def run_step(lab: Lab, node: LabNode, plan: Plan, step_id: str, mode: str = "run",
+             name: str = "") -> tuple[int, str, str]:
+    """Run the step planned for `name` (default: the lab node's own name) on the lab node."""
+    planned = plan.find(name or node.name, step_id)
+    assert planned is not None, f"{step_id} is not planned on {name or node.name}"
     encoded = base64.b64encode(plan.render(planned).encode()).decode()
     path = f"{STEPS_DIR}/{planned.script}"
     command = f"mkdir -p -m 0700 {STEPS_DIR} && echo {encoded} | base64 -d > {path} && bash {path} {mode}"
@@ -111,3 +113,18 @@ def test_open_ports_in_ufw(lab: Any) -> None:
         assert code == 0 and "::k8stui-status:: changed" in stdout, stderr
         rules = env.run(node, "ufw status").stdout
         assert expected in rules and "8472/udp" in rules
+
+
+def test_hostname_is_set_to_the_node_name(lab: Any) -> None:
+    env: Lab = lab("rocky-9", "ubuntu-22.04")
+    names = ("cp-a", "worker-b")
+    spec = env.spec(with_os=True)
+    for node, name in zip(spec.nodes, names, strict=True):
+        node.name = name
+    plan = build_plan(spec)
+    for lab_node, name in zip(env.nodes, names, strict=True):
+        code, stdout, stderr = run_step(env, lab_node, plan, "hostname", name=name)
+        assert code == 0 and "::k8stui-status:: changed" in stdout, stderr
+        seen = env.run(lab_node, "uname -n; cat /etc/hostname; getent ahosts worker-b | head -n 1").stdout
+        assert seen.split()[:3] == [name, name, env.nodes[1].ip]
+        assert run_step(env, lab_node, plan, "hostname", "check", name=name)[0] == 0
