@@ -62,14 +62,23 @@ def sources() -> list[Source]:
     for path in [state.root("/etc/apt/sources.list"), *listed]:
         display = "/" + os.path.relpath(path, state.ROOT)
         number = 0
-        for raw in state.read(path).splitlines():
+        for raw in _text(path).splitlines():
             line = raw.split("#", 1)[0].strip()
             if line:
                 number += 1
                 out.append(_parse_line(display, number, line))
     for path in sorted(glob.glob(state.root("/etc/apt/sources.list.d/*.sources"))):
-        out += _deb822("/" + os.path.relpath(path, state.ROOT), state.read(path))
+        out += _deb822("/" + os.path.relpath(path, state.ROOT), _text(path))
     return [s for s in out if s.kind == "deb"]
+
+
+def _text(real_path: str) -> str:
+    """A file found by globbing under ROOT (already a real path)."""
+    try:
+        with open(real_path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
 
 
 def _deb822(file: str, text: str) -> list[Source]:

@@ -254,7 +254,7 @@ def _save_swaps(swaps: list[list[str]]) -> None:
     with open(state.path("proc", "swaps"), "w") as f:
         f.write("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n" + rows)
     total = sum(int(s) for _, _, s in swaps)
-    meminfo = state.read(state.path("proc", "meminfo.host"))
+    meminfo = state.read_state("proc", "meminfo.host")
     meminfo = re.sub(r"^SwapTotal:.*$", f"SwapTotal:      {total:>8} kB", meminfo, flags=re.M)
     meminfo = re.sub(r"^SwapFree:.*$", f"SwapFree:       {total:>8} kB", meminfo, flags=re.M)
     with open(state.path("proc", "meminfo"), "w") as f:
@@ -292,7 +292,7 @@ def swapon(args: list[str]) -> int:
     swaps = state.load("kernel/swaps.json", [])
     if any(a in ("--show", "-s", "--summary") or a.startswith("--show=") for a in args) or not args:
         if any(a in ("-s", "--summary") for a in args):
-            print(state.read(state.path("proc", "swaps")), end="")
+            print(state.read_state("proc", "swaps"), end="")
         elif swaps:
             if "--noheadings" not in args:
                 print("NAME      TYPE      SIZE USED PRIO")

@@ -79,6 +79,15 @@ def read(p: str, default: str = "") -> str:
         return default
 
 
+def read_state(*parts: str) -> str:
+    """A file under STATE (not a node path)."""
+    try:
+        with open(path(*parts)) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
 def write(p: str, text: str, mode: int = 0o644) -> None:
     target = root(p)
     os.makedirs(os.path.dirname(target), exist_ok=True)
