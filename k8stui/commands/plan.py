@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from k8stui.model import rules
 from k8stui.model.cluster import ClusterSpec
 from k8stui.model.facts import SUPPORTED_OS, OsInfo
 from k8stui.model.load import ClusterFileError, load_cluster
@@ -47,6 +48,12 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
     return plan
 
 
+def print_warnings(spec: ClusterSpec) -> None:
+    """What the file allows but an operator should know (ipvs deprecated, standing tokens, ...)."""
+    for item in rules.warnings(spec):
+        print(f"warning: {item}", file=sys.stderr)
+
+
 def _waits(planned: PlannedStep) -> str:
     if not planned.waits_for:
         return ""
@@ -73,5 +80,6 @@ def run(args: argparse.Namespace) -> int:
     except PlanInputError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
+    print_warnings(plan.spec)
     print("\n".join(format_plan(plan)))
     return EXIT_OK

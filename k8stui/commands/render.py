@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jinja2 import TemplateError
 
-from k8stui.commands.plan import PlanInputError, plan_from_args
+from k8stui.commands.plan import PlanInputError, plan_from_args, print_warnings
 from k8stui.recipes import artifacts
 from k8stui.recipes.plan import Plan
 from k8stui.recipes.step import Kind
@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    print_warnings(plan.spec)
     print(f"wrote {len(scripts)} scripts for {len(plan.spec.nodes)} nodes and "
           f"{', '.join(p.name for p in files)} to {out}")
     return EXIT_OK

@@ -142,3 +142,13 @@ def test_example_from_the_contract_renders(tmp_path: Path) -> None:
     assert (out / "cp2" / "18-join-control-plane.sh").exists()
     assert "version = 3" in (out / "containerd-config.toml").read_text()
     assert "interface=eth1" in (out / "cni.yaml").read_text()
+
+
+def test_warnings_go_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text('kubernetes: {version: "1.36", packageMirror: aliyun}\n'
+                    "nodes: [{name: cp1, address: 10.0.0.11, role: control-plane, os: rocky-9}]\n")
+    assert main(["render", "-f", str(path), "-o", str(tmp_path / "out")]) == 0
+    captured = capsys.readouterr()
+    assert "warning:" in captured.err and "aliyun" in captured.err
+    assert "warning:" not in captured.out
