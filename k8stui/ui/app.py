@@ -76,12 +76,17 @@ class K8sTuiApp(App[None]):
 
     # --- flow -----------------------------------------------------------------------------------
 
-    def show_start(self) -> None:
+    def show_start(self, from_wizard: bool = False) -> None:
+        """The Start screen; coming back from the wizard, Esc there returns to the same cluster."""
         initial = str(self.path) if self.path else "cluster.yaml"
-        self.push_screen(StartScreen(self.state_dir, initial), self._started)
+        current = StartChoice(self.spec, self.path) if from_wizard else None
+        self.push_screen(StartScreen(self.state_dir, initial, current, self.unsaved), self._started)
 
     def _started(self, choice: StartChoice | None) -> None:
         if choice is None:
+            return
+        if choice.spec is self.spec:  # Esc: back to the cluster being edited, nothing reloaded
+            self.show_step("inventory")
             return
         self.spec, self.path = choice.spec, choice.path
         self._saved_text = dump_cluster(self.spec)
@@ -114,7 +119,7 @@ class K8sTuiApp(App[None]):
             return
         self.spec = nav.spec
         if nav.to == "start":
-            self.show_start()
+            self.show_start(from_wizard=True)
         else:
             self.show_step(nav.to)
 

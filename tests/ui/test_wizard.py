@@ -86,6 +86,10 @@ async def test_back_keeps_edits_and_goes_to_start(tmp_path: Path) -> None:
         assert app.spec.network.dns_domain == "corp.local"
         await pilot.press("escape")
         assert isinstance(app.screen, StartScreen)
+        assert "lab has unsaved changes" in str(app.screen.query_one("#start-intro").content)
+        await pilot.press("escape")  # back to the same cluster, edits kept
+        assert isinstance(app.screen, InventoryScreen)
+        assert app.screen.spec.network.dns_domain == "corp.local"
 
 
 HOSTILE_FIELDS = [

@@ -39,22 +39,41 @@ class StartScreen(Screen[StartChoice]):
         ),
         Binding("ctrl+n", "new", "New cluster", id="start.new", tooltip="Start a new cluster with defaults"),
         Binding("ctrl+r", "focus_runs", "Resume", id="start.resume", tooltip="Resume a previous run"),
+        Binding("escape", "back", "Back", id="start.back", tooltip="Back to the cluster being edited"),
     ]
 
-    def __init__(self, state_root: Path, initial_path: str = "cluster.yaml") -> None:
+    def __init__(
+        self,
+        state_root: Path,
+        initial_path: str = "cluster.yaml",
+        current: StartChoice | None = None,
+        unsaved: bool = False,
+    ) -> None:
         super().__init__()
         self.state_root = state_root
         self.initial_path = initial_path
+        self.current = current  # the cluster the wizard was editing: Esc goes back to it unchanged
+        self.unsaved = unsaved
         self.runs: list[RunInfo] = []
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "back" or self.current is not None
+
+    def action_back(self) -> None:
+        if self.current is not None:
+            self.dismiss(self.current)
+
+    def _intro(self) -> str:
+        text = "Open a cluster file, start a new cluster with defaults, or resume a previous run. "
+        if self.current is not None and self.unsaved:
+            name = escape(self.current.spec.name)
+            return text + f"[b]{name} has unsaved changes[/]: [b]esc[/] goes back to it (then ctrl+s)."
+        return text + "[b]ctrl+p[/] lists every action."
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="start"):
-            yield Static(
-                "Open a cluster file, start a new cluster with defaults, or resume a previous run. "
-                "[b]ctrl+p[/] lists every action.",
-                id="start-intro",
-            )
+            yield Static(self._intro(), id="start-intro")
             with Vertical(classes="card", id="open-card") as card:
                 card.border_title = "Open a cluster file"
                 with Horizontal(classes="row"):
