@@ -31,6 +31,7 @@ from .distros import DISTROS, Distro
 
 BOOT = Path(__file__).parent / "boot.sh"
 OPS2_PASSWORD = "k8slab-ops2"  # ops2's sudo password (the lab is throwaway; nothing else uses it)
+SUDO_PASSWORD_ENV = "K8SLAB_OPS2_SUDO_PASSWORD"  # set by Lab.spec(user="ops2")
 READY_TIMEOUT = 20.0
 TOOLS = ("ip", "unshare", "nsenter", "ssh", "ssh-keygen", "/usr/sbin/sshd", "openssl", "useradd", "sudo")
 
@@ -335,8 +336,13 @@ class Lab:
     def spec(
         self, *, user: str = "root", control_planes: int = 1, with_os: bool = False, **fields: Any
     ) -> Any:
-        """A k8stui ClusterSpec for the lab: first `control_planes` nodes are control planes."""
+        """A k8stui ClusterSpec for the lab: first `control_planes` nodes are control planes.
+
+        With user="ops2" the spec names SUDO_PASSWORD_ENV, which holds ops2's sudo password."""
         from k8stui.model.cluster import ClusterSpec
+
+        if user == "ops2":
+            os.environ.setdefault(SUDO_PASSWORD_ENV, OPS2_PASSWORD)
 
         nodes = [
             {
@@ -353,6 +359,7 @@ class Lab:
             "identityFile": str(self.key),
             "knownHosts": str(self.known_hosts),
             "hostKeyPolicy": "strict",
+            **({"sudoPasswordEnv": SUDO_PASSWORD_ENV} if user == "ops2" else {}),
             **fields.pop("ssh", {}),
         }
         return ClusterSpec.model_validate({"name": "lab", "nodes": nodes, "ssh": ssh, **fields})

@@ -202,6 +202,7 @@ def _node_json(files: NodeFiles, catalog: dict[str, object]) -> None:
         "packages": list(distro.packages),
         "units": {u: list(v) for u, v in distro.units.items()},
         "swap": [dev, kind, size],
+        "swap_aliases": {swap_line(distro)[0].split()[0]: dev},
         "product_uuid": files.product_uuid,
         "product_name": "k8slab node",
         "sys_vendor": "k8slab",

@@ -87,6 +87,7 @@ def test_ssh_refuses_a_wrong_host_key(lab, tmp_path: Path) -> None:
 async def test_spec_connects_with_asyncssh_strict_host_keys(lab) -> None:
     asyncssh = pytest.importorskip("asyncssh")
     env = lab("ubuntu-22.04", "centos-7")
+    assert env.spec(user="ops2").ssh.sudo_password_env == "K8SLAB_OPS2_SUDO_PASSWORD"
     spec = env.spec(user="ops")
     assert [n.address for n in spec.nodes] == [n.ip for n in env.nodes]
     assert spec.nodes[0].role == "control-plane" and spec.nodes[1].role == "worker"

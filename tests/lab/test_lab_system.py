@@ -85,6 +85,12 @@ def test_swapoff_and_fstab(lab) -> None:
     assert text(lab, UBUNTU, "swapon -a", active).strip() == "1"  # the fstab line brings it back
 
 
+def test_swap_by_another_name_in_fstab(lab) -> None:
+    # EL's fstab names /dev/mapper/cl-swap, /proc/swaps shows /dev/dm-1: swapon -a must find it.
+    out = text(lab, ROCKY, "grep swap /etc/fstab", "swapoff -a", "swapon -a", "echo rc=$?", "cat /proc/swaps")
+    assert "/dev/mapper/cl-swap" in out and "rc=0" in out and "/dev/dm-1" in out
+
+
 def test_reboot_keeps_only_what_the_files_say(lab) -> None:
     counts = ("tail -n +2 /proc/swaps | wc -l", "sysctl -n net.ipv4.ip_forward",
               "lsmod | grep -c '^br_netfilter '")

@@ -261,6 +261,13 @@ def _save_swaps(swaps: list[list[str]]) -> None:
         f.write(meminfo)
 
 
+def find_swap(name: str) -> list[str] | None:
+    """The swap area behind a name: its /proc/swaps name or another name of it (`/dev/mapper/cl-swap`
+    is `/dev/dm-1` in /proc/swaps)."""
+    alias = state.node().get("swap_aliases", {}).get(name, name)
+    return next((d for d in state.load("kernel/swap_devices.json", []) if d[0] == alias), None)
+
+
 def _fstab_swaps() -> list[str]:
     out = []
     for line in state.read("/etc/fstab").splitlines():
@@ -299,16 +306,16 @@ def swapon(args: list[str]) -> int:
             for n, t, s in swaps:
                 print(f"{n} {t} {int(s) // 1024}M 0B -2")
         return 0
-    known = {d[0]: d for d in state.load("kernel/swap_devices.json", [])}
     wanted = (
         _fstab_swaps()
         if any(a in ("-a", "--all") for a in args)
         else [a for a in args if not a.startswith("-")]
     )
     for target in wanted:
-        if target not in known:
+        device = find_swap(target)
+        if device is None:
             state.fail(f"swapon: cannot open {target}: No such file or directory", 255)
-        if target not in [s[0] for s in swaps]:
-            swaps.append(known[target])
+        if device[0] not in [s[0] for s in swaps]:
+            swaps.append(device)
     _save_swaps(swaps)
     return 0

@@ -113,10 +113,8 @@ def reboot() -> None:
     for name in kernel.system_files():
         kernel.apply_file(name, quiet=True)
     masked = {u for u in systemd.all_units() if u.endswith(".swap") and systemd.enabled_word(u) == "masked"}
-    known = {d[0]: d for d in state.load("kernel/swap_devices.json", [])}
-    kernel._save_swaps(
-        [known[s] for s in kernel._fstab_swaps() if s in known and systemd._escape(s) + ".swap" not in masked]
-    )
+    areas = [kernel.find_swap(s) for s in kernel._fstab_swaps()]
+    kernel._save_swaps([a for a in areas if a and systemd._escape(a[0]) + ".swap" not in masked])
     _selinux_at_boot()
     _services_at_boot()
     fw = state.load("firewalld.json", {"permanent": [], "runtime": []})
