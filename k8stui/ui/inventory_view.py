@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from k8stui.model import versions
 from k8stui.model.cluster import ClusterSpec, NodeSpec
 from k8stui.model.facts import Facts
 
@@ -32,11 +33,13 @@ def role_label(node: NodeSpec) -> str:
 
 
 def flags(spec: ClusterSpec, facts: dict[str, Facts]) -> dict[str, list[str]]:
-    """Per node: clones (same hostname / product_uuid / MAC as another node) and too-small control planes."""
+    """Per node: clones (same hostname / product_uuid / MAC as another node), too-small control planes,
+    and cgroup v1 hosts a >= 1.35 kubelet refuses."""
     tested = [(n, facts[n.name]) for n in spec.nodes if n.name in facts]
     hostnames = Counter(f.hostname for _, f in tested if f.hostname)
     uuids = Counter(f.product_uuid for _, f in tested if f.product_uuid)
     macs = Counter(mac for _, f in tested for mac in set(f.macs))
+    refuses_v1 = versions.cgroup_v1_refused(versions.Version.parse(spec.kubernetes.version))
     result: dict[str, list[str]] = {}
     for node, fact in tested:
         found = []
@@ -48,5 +51,7 @@ def flags(spec: ClusterSpec, facts: dict[str, Facts]) -> dict[str, list[str]]:
             found.append("dup-mac")
         if node.is_control_plane and (0 < fact.cpus < MIN_CP_CPUS or 0 < fact.memory_mb < MIN_CP_MEMORY_MB):
             found.append("small")
+        if fact.cgroup_version == 1 and refuses_v1 and spec.kubernetes.fail_cgroup_v1:
+            found.append("cgroup-v1")  # the kubelet of >= 1.35 refuses to start on this host
         result[node.name] = found
     return result

@@ -85,6 +85,20 @@ def test_flags_mark_cloned_machines_only() -> None:
     assert got["node-3"] == ["dup-mac"]
 
 
+def test_flags_mark_cgroup_v1_hosts_only_where_the_kubelet_refuses_them() -> None:
+    from dataclasses import replace
+
+    spec = four_nodes()
+    facts = {"cp-1": replace(facts_for("cp-1", "10.0.0.11"), cgroup_version=1)}
+    spec.kubernetes.version = "1.35.3"
+    assert flags(spec, facts)["cp-1"] == ["cgroup-v1"]
+    spec.kubernetes.fail_cgroup_v1 = False
+    assert flags(spec, facts)["cp-1"] == []
+    spec.kubernetes.version = "1.34.6"
+    spec.kubernetes.fail_cgroup_v1 = True
+    assert flags(spec, facts)["cp-1"] == []
+
+
 def test_ssh_label_shows_override_user_and_auth() -> None:
     spec = four_nodes()
     assert ssh_label(spec, spec.nodes[0]) == "root key"
