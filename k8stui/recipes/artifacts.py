@@ -144,27 +144,32 @@ def cni_manifest(spec: ClusterSpec) -> str | None:
                    version=versions.CALICO_VERSION, crds=CALICO_CRDS)
 
 
-# (plural, kind, scope) of the projectcalico.org CRDs calico-node and kube-controllers watch.
-CALICO_CRDS: tuple[tuple[str, str, str], ...] = (
-    ("bgpconfigurations", "BGPConfiguration", "Cluster"),
-    ("bgpfilters", "BGPFilter", "Cluster"),
-    ("bgppeers", "BGPPeer", "Cluster"),
-    ("blockaffinities", "BlockAffinity", "Cluster"),
-    ("caliconodestatuses", "CalicoNodeStatus", "Cluster"),
-    ("clusterinformations", "ClusterInformation", "Cluster"),
-    ("felixconfigurations", "FelixConfiguration", "Cluster"),
-    ("globalnetworkpolicies", "GlobalNetworkPolicy", "Cluster"),
-    ("globalnetworksets", "GlobalNetworkSet", "Cluster"),
-    ("hostendpoints", "HostEndpoint", "Cluster"),
-    ("ipamblocks", "IPAMBlock", "Cluster"),
-    ("ipamconfigs", "IPAMConfig", "Cluster"),
-    ("ipamhandles", "IPAMHandle", "Cluster"),
-    ("ippools", "IPPool", "Cluster"),
-    ("ipreservations", "IPReservation", "Cluster"),
-    ("kubecontrollersconfigurations", "KubeControllersConfiguration", "Cluster"),
-    ("networkpolicies", "NetworkPolicy", "Namespaced"),
-    ("networksets", "NetworkSet", "Namespaced"),
-    ("tiers", "Tier", "Cluster"),
+# (group, version, plural, kind, scope) of the CRDs calico-node and kube-controllers watch: Calico's
+# own and, since 3.28, the upstream (Baseline)AdminNetworkPolicy ones Felix also enforces.
+_CALICO_GROUP = ("crd.projectcalico.org", "v1")
+_ANP_GROUP = ("policy.networking.k8s.io", "v1alpha1")
+CALICO_CRDS: tuple[tuple[str, str, str, str, str], ...] = (
+    (*_CALICO_GROUP, "bgpconfigurations", "BGPConfiguration", "Cluster"),
+    (*_CALICO_GROUP, "bgpfilters", "BGPFilter", "Cluster"),
+    (*_CALICO_GROUP, "bgppeers", "BGPPeer", "Cluster"),
+    (*_CALICO_GROUP, "blockaffinities", "BlockAffinity", "Cluster"),
+    (*_CALICO_GROUP, "caliconodestatuses", "CalicoNodeStatus", "Cluster"),
+    (*_CALICO_GROUP, "clusterinformations", "ClusterInformation", "Cluster"),
+    (*_CALICO_GROUP, "felixconfigurations", "FelixConfiguration", "Cluster"),
+    (*_CALICO_GROUP, "globalnetworkpolicies", "GlobalNetworkPolicy", "Cluster"),
+    (*_CALICO_GROUP, "globalnetworksets", "GlobalNetworkSet", "Cluster"),
+    (*_CALICO_GROUP, "hostendpoints", "HostEndpoint", "Cluster"),
+    (*_CALICO_GROUP, "ipamblocks", "IPAMBlock", "Cluster"),
+    (*_CALICO_GROUP, "ipamconfigs", "IPAMConfig", "Cluster"),
+    (*_CALICO_GROUP, "ipamhandles", "IPAMHandle", "Cluster"),
+    (*_CALICO_GROUP, "ippools", "IPPool", "Cluster"),
+    (*_CALICO_GROUP, "ipreservations", "IPReservation", "Cluster"),
+    (*_CALICO_GROUP, "kubecontrollersconfigurations", "KubeControllersConfiguration", "Cluster"),
+    (*_CALICO_GROUP, "networkpolicies", "NetworkPolicy", "Namespaced"),
+    (*_CALICO_GROUP, "networksets", "NetworkSet", "Namespaced"),
+    (*_CALICO_GROUP, "tiers", "Tier", "Cluster"),
+    (*_ANP_GROUP, "adminnetworkpolicies", "AdminNetworkPolicy", "Cluster"),
+    (*_ANP_GROUP, "baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", "Cluster"),
 )
 
 

@@ -159,7 +159,8 @@ def test_calico_manifest() -> None:
     assert {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ServiceAccount", "ConfigMap",
             "DaemonSet", "Deployment"} <= kinds
     crds = {o["metadata"]["name"] for o in objects if o["kind"] == "CustomResourceDefinition"}
-    assert {"ippools.crd.projectcalico.org", "felixconfigurations.crd.projectcalico.org"} <= crds
+    assert {"ippools.crd.projectcalico.org", "felixconfigurations.crd.projectcalico.org",
+            "adminnetworkpolicies.policy.networking.k8s.io"} <= crds
     node = next(o for o in objects if o["kind"] == "DaemonSet")
     env = {e["name"]: e.get("value") for e in node["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["CALICO_IPV4POOL_CIDR"] == "192.168.0.0/16"
