@@ -194,6 +194,8 @@ class YumRepo:
 
 
 def _pkgs_base(mirror: str) -> str:
+    """A preset's base, or a custom URL base laid out like pkgs.k8s.io (`<base>/v1.XX/{deb,rpm}/`);
+    a custom base also serves the key (`<base>/v1.XX/deb/Release.key`)."""
     return MIRROR_BASES.get(mirror, mirror)
 
 
