@@ -198,6 +198,7 @@ async def test_test_connections_fills_facts_and_shows_failures(tmp_path: Path) -
         assert set(app.facts) == {"cp-1", "node-1", "node-3"}
         table = screen.query_one(DataTable)
         assert table.get_cell("cp-1", "os") == "ubuntu-22.04"
+        assert table.columns["os"].content_width >= len("ubuntu-22.04")  # widened, not truncated
         assert table.get_cell("node-2", "os") == "-"
         assert "Connection refused" in str(screen.query_one("#inventory-problems").content)
 

@@ -118,10 +118,10 @@ class InventoryScreen(WizardScreen):
         """One node's test finished: update its cells and every flag, not the whole table (200 nodes)."""
         table = self.query_one("#nodes", DataTable)
         for key, value in zip(FACT_COLUMNS, fact_cells(self.facts.get(name)), strict=True):
-            table.update_cell(name, key, value)
+            table.update_cell(name, key, value, update_width=True)
         table.update_cell(name, "status", self._status_cell(name))
         for node_name, found in flags(self.spec, self.facts).items():
-            table.update_cell(node_name, "flags", " ".join(found))
+            table.update_cell(node_name, "flags", " ".join(found), update_width=True)
         self._show_problems()
 
     def _status_cell(self, name: str) -> str:
