@@ -12,7 +12,7 @@ from k8stui.model.load import load_cluster
 from k8stui.ui.dialogs.confirm import ConfirmDialog
 from k8stui.ui.dialogs.paste_nodes import PasteNodesDialog
 from k8stui.ui.dialogs.save_as import SaveAsDialog
-from k8stui.ui.screens.inventory import InventoryScreen
+from k8stui.ui.screens.inventory import SPINNER, InventoryScreen
 from k8stui.ui.screens.network import NetworkScreen
 from k8stui.ui.screens.node_form import NodeForm
 from k8stui.ui.screens.review import ReviewScreen
@@ -185,10 +185,13 @@ async def test_paste_dialog_lists_errors_and_blocks_adding(tmp_path: Path) -> No
 
 
 async def test_test_connections_fills_facts_and_shows_failures(tmp_path: Path) -> None:
-    probe = FakeProbe(fail=("node-2",))
+    probe = FakeProbe(fail=("node-2",), delay=0.3)
     app = make_app(four_nodes(), tmp_path, probe=probe)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("t")
+        await pilot.pause(0.15)
+        spinning = app.screen.query_one(DataTable).get_cell("node-1", "status")
+        assert spinning in SPINNER  # a spinner per row while the test runs
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from k8stui.model.cluster import ClusterSpec, NodeSpec
@@ -38,12 +39,14 @@ def facts_for(name: str, ip: str, *, uuid: str = "", mac: str = "") -> Facts:
 class FakeProbe:
     """Answers like the facts step would, without SSH; `fail` names nodes whose test fails."""
 
-    def __init__(self, fail: tuple[str, ...] = ()) -> None:
+    def __init__(self, fail: tuple[str, ...] = (), delay: float = 0.0) -> None:
         self.fail = fail
+        self.delay = delay  # answer after the table has drawn its "-" cells, like a real connection
         self.calls: list[str] = []
 
     async def __call__(self, spec: ClusterSpec, node: NodeSpec, prompt: object) -> Facts:
         self.calls.append(node.name)
+        await asyncio.sleep(self.delay)
         if node.name in self.fail:
             raise ConnectionRefusedError(f"connect to {node.address} port 22: Connection refused")
         return facts_for(node.name, node.node_ip or "10.0.0.99")
