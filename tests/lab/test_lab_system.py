@@ -45,6 +45,11 @@ def test_systemctl_enable_now_mask_and_show(lab) -> None:
     assert "Unit demo.service is masked." in out and "rc=1" in out
 
 
+def test_journalctl_shows_a_units_log(lab) -> None:
+    out = text(lab, UBUNTU, "journalctl -xeu ssh --no-pager", "journalctl -u nope -n 5")
+    assert "systemd[1]: Started ssh.service." in out and "-- No entries --" in out
+
+
 def test_swap_units_follow_proc_swaps(lab) -> None:
     out = text(lab, UBUNTU, "systemctl list-units --type=swap --no-legend", "swapon --show --noheadings")
     assert "swap.img.swap loaded active" in out and "/swap.img file" in out

@@ -171,9 +171,10 @@ def _list(kind: str, pattern: str = "") -> int:
 
 
 def journalctl(args: list[str]) -> int:
-    units = [canonical(args[i + 1]) for i, a in enumerate(args) if a in ("-u", "--unit")]
+    units = [canonical(args[i + 1]) for i, a in enumerate(args[:-1])
+             if a == "--unit" or re.fullmatch(r"-[a-zA-Z]*u", a)]  # -u, -xeu
     units += [canonical(a.split("=", 1)[1]) for a in args if a.startswith("--unit=")]
-    count = 10 if "-e" in args or "-xe" in args or "-xeu" in args else 10**6
+    count = 1000 if any(re.fullmatch(r"-[a-zA-Z]*e[a-zA-Z]*", a) for a in args) else 10**6  # -e: -n 1000
     for i, a in enumerate(args):
         if a in ("-n", "--lines") and i + 1 < len(args):
             count = int(args[i + 1])
