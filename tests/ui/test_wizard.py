@@ -185,11 +185,10 @@ async def test_paste_dialog_lists_errors_and_blocks_adding(tmp_path: Path) -> No
 
 
 async def test_test_connections_fills_facts_and_shows_failures(tmp_path: Path) -> None:
-    probe = FakeProbe(fail=("node-2",), delay=0.3)
+    probe = FakeProbe(fail=("node-2",), delay=0.5)
     app = make_app(four_nodes(), tmp_path, probe=probe)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("t")
-        await pilot.pause(0.15)
         spinning = app.screen.query_one(DataTable).get_cell("node-1", "status")
         assert spinning in SPINNER  # a spinner per row while the test runs
         await app.workers.wait_for_complete()
