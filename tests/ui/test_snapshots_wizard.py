@@ -57,3 +57,28 @@ class TestWizardSnapshots:
             await pilot.pause()
 
         assert snap_compare(app_with_facts(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+    def test_host_key_dialog(self, snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        from k8stui.ui.dialogs.host_key import HostKeyDialog, HostKeyInfo
+
+        info = HostKeyInfo("10.0.0.11", "ssh-ed25519", "SHA256:kWL43KzdkHtDshMdbEOHh1r/q70P8yCuWmJS8pSaBTU")
+
+        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+            pilot.app.push_screen(HostKeyDialog(info))
+            await pilot.pause()
+
+        assert snap_compare(make_app(four_nodes(), tmp_path), terminal_size=SIZE, run_before=run_before)
+
+    def test_ssh_defaults_inline_error(self, snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+            await pilot.press("s", "ctrl+a", "ctrl+k", *"ops;x")
+
+        assert snap_compare(make_app(four_nodes(), tmp_path), terminal_size=SIZE, run_before=run_before)
+
+    def test_install_confirmation(self, snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+            pilot.app.action_goto("review")
+            await pilot.pause()
+            await pilot.press("i")
+
+        assert snap_compare(make_app(four_nodes(), tmp_path), terminal_size=SIZE, run_before=run_before)
