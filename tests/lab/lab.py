@@ -127,9 +127,12 @@ class Lab:
             except BlockingIOError:
                 os.close(fd)
                 continue
+            destroy_slot(slot)  # leftovers of a crashed lab in this slot
+            if netns.subnet_in_use(slot):  # someone else's network (a VPN, a docker bridge): next slot
+                os.close(fd)
+                continue
             self.slot, self._lock = slot, fd
             self.directory = LAB_ROOT / f"slot{slot}"
-            destroy_slot(slot)  # leftovers of a crashed lab in this slot
             self.directory.mkdir(mode=0o700)
             # The nodes' layers live in RAM: fast to write, and gone with one umount (deleting files on a
             # disk mounted with `discard` takes seconds).
@@ -181,11 +184,10 @@ class Lab:
             node.distro,
             node.directory,
             self.public_key,
-            _hash(OPS2_PASSWORD),
+            (self.directory / "ops2.hash").read_text(),
             shared_uuid if self.duplicate_uuid else str(uuid.uuid4()),
         )
         host_key = rootfs.prepare(files, catalog)
-        shutil.copy(self.directory / "ops2.hash", node.directory / "ops2.hash")
         return host_key
 
     def _start(self, node: LabNode) -> None:

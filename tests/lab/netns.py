@@ -74,6 +74,13 @@ def create_node_net(slot: int, index: int, name: str) -> str:
     return ns
 
 
+def subnet_in_use(slot: int) -> bool:
+    """A route of the host already covers the slot's subnet."""
+    out = subprocess.run(["ip", "-o", "route", "show", "match", str(subnet(slot).network_address + 11)],
+                         capture_output=True, text=True, timeout=20).stdout
+    return any(not line.startswith("default") for line in out.splitlines())
+
+
 def lab_netns(slot: int | None = None) -> list[str]:
     """Existing lab netns names (of one slot, or of every slot)."""
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=20).stdout

@@ -129,6 +129,7 @@ def prepare(files: NodeFiles, catalog: dict[str, object]) -> str:
         upper(d, f"/usr/local/{name}").mkdir(parents=True, exist_ok=True)
     _system_files(files)
     _users(files)
+    (d / "ops2.hash").write_text(files.ops2_password_hash)  # boot.sh's useradd reads it
     shutil.copytree(
         MODELS,
         upper(d, "/usr/local/lib/k8slab"),
