@@ -120,3 +120,10 @@ def test_resolution_pins_holds_and_dependencies(node: Path) -> None:
     assert held.value.kind == "held"
     assert resolve.plan([("kubeadm", None)], avail, "debian").unchanged == [("kubeadm", "1.34.6-1.1")]
     assert json.loads((node / "var/lib/lab/pkg/installed.json").read_text())["kubeadm"]["held"]
+
+
+def test_the_lab_explains_why_it_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from .lab import missing_requirements
+
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    assert missing_requirements() == "the lab needs root (network, mount and PID namespaces)"
