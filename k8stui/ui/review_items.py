@@ -12,6 +12,7 @@ from jinja2 import TemplateError
 
 from k8stui.model.cluster import ClusterSpec
 from k8stui.model.facts import Facts
+from k8stui.model.problems import Problem
 from k8stui.recipes import artifacts
 from k8stui.recipes.plan import Plan, PlannedStep, build_plan
 from k8stui.recipes.step import Kind
@@ -44,6 +45,12 @@ def os_source(spec: ClusterSpec, facts: dict[str, Facts], name: str) -> str:
 
 def cluster_file(spec: ClusterSpec) -> Document:
     return Document("cluster.yaml", dump_cluster(spec), "yaml")
+
+
+def problem_list(found: list[Problem], advice: list[Problem]) -> Document:
+    """Every problem (blocks Install) and warning, one per line, as `k8stui validate` prints them."""
+    lines = [f"error: {p}" for p in found] + [f"warning: {p}" for p in advice]
+    return Document("problems.txt", "\n".join(lines or ["no problems, no warnings"]) + "\n", "text")
 
 
 def kubeadm_config(spec: ClusterSpec) -> Document:

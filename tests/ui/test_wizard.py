@@ -300,10 +300,14 @@ async def test_review_shows_scripts_and_install_without_board_saves_and_names_co
         assert screen.plan.os["node-3"].id == "rocky"  # from the file's os:
         assert screen.plan.os["cp-1"].id == "ubuntu"  # the preview OS
         tree = screen.query_one(Tree)
-        await pilot.press("down")  # the second document: the kubeadm config
+        await pilot.press("down")  # the second document: every problem and warning
         await pilot.pause(0.2)  # the viewer renders once the highlight rests
+        assert str(screen.query_one("#viewer").border_title) == "problems.txt"
+        assert "warning: kubernetes.version" in str(screen.query_one("#document").content.code)
+        await pilot.press("down")
+        await pilot.pause(0.2)
         assert str(screen.query_one("#viewer").border_title) == "kubeadm-config.yaml"
-        facts = next(n for n in tree.root.children[3].children if n.data.step.id == "facts")
+        facts = next(n for n in tree.root.children[4].children if n.data.step.id == "facts")
         tree.move_cursor(facts)
         await pilot.pause(0.2)
         assert str(screen.query_one("#viewer").border_title).startswith("cp-1/00-facts.sh")

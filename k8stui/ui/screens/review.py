@@ -76,8 +76,10 @@ class ReviewScreen(WizardScreen):
 
     def _show_problems(self) -> None:
         found, advice = problems(self.spec), warnings(self.spec)
-        lines = [f"[red]✗[/] {escape(str(p))}" for p in found[:4]]
-        lines += [f"[yellow]![/] {escape(str(p))}" for p in advice[: max(0, 4 - len(lines))]]
+        lines = [f"[red]✗[/] {escape(str(p))}" for p in found[:3]]
+        lines += [f"[yellow]![/] {escape(str(p))}" for p in advice[: max(0, 3 - len(lines))]]
+        if (hidden := len(found) + len(advice) - len(lines)) > 0:
+            lines.append(f"[dim]... {hidden} more: see problems.txt in the plan[/]")
         if not found:
             lines.insert(
                 0,
@@ -92,7 +94,7 @@ class ReviewScreen(WizardScreen):
         tree: Tree[Item] = self.query_one("#plan-tree", Tree)
         tree.clear()
         tree.show_root = False
-        for name in ("cluster.yaml", "kubeadm-config.yaml", "cni.yaml"):
+        for name in ("cluster.yaml", "problems.txt", "kubeadm-config.yaml", "cni.yaml"):
             tree.root.add_leaf(name, data=name)
         for node in self.spec.nodes:
             os_info = self.plan.os[node.name]
@@ -134,6 +136,8 @@ class ReviewScreen(WizardScreen):
             return items.step_script(self.plan, item, self.facts)
         if item == "kubeadm-config.yaml":
             return items.kubeadm_config(self.spec)
+        if item == "problems.txt":
+            return items.problem_list(problems(self.spec), warnings(self.spec))
         return items.cni_manifest(self.spec) if item == "cni.yaml" else items.cluster_file(self.spec)
 
     @on(Select.Changed, "#preview-os")
