@@ -12,12 +12,12 @@ from k8stui.cli import EXIT_BAD_INPUT, EXIT_OK
 def run(args: argparse.Namespace) -> int:
     from k8stui.model.problems import ClusterFileError
     from k8stui.ui.app import K8sTuiApp
-    from k8stui.ui.files import load_cluster
+    from k8stui.ui.files import is_file, load_cluster
     from k8stui.ui.screens.board import install_screen
 
     path = Path(args.file).expanduser() if getattr(args, "file", None) else None
     spec = None
-    if path is not None and path.exists():
+    if path is not None and is_file(path):
         try:
             spec = load_cluster(path)
         except ClusterFileError as exc:

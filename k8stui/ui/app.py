@@ -159,12 +159,13 @@ class K8sTuiApp(App[None]):
     def save_to(self, path: Path) -> bool:
         try:
             save_cluster(self.current_spec(), path)
-        except OSError as exc:
-            self.notify(f"Cannot save {path}: {exc.strerror or exc}", title="Save failed", severity="error")
+        except (OSError, ValueError) as exc:  # ValueError: a path the OS cannot take (NUL byte)
+            reason = getattr(exc, "strerror", None) or exc
+            self.notify(f"Cannot save {path}: {reason}", title="Save failed", severity="error", markup=False)
             return False
         self.path = path
         self._saved_text = dump_cluster(self.current_spec())
-        self.notify(f"Saved {path}.", title="Cluster file")
+        self.notify(f"Saved {path}.", title="Cluster file", markup=False)
         return True
 
     @property
@@ -202,4 +203,5 @@ class K8sTuiApp(App[None]):
             f"Run the install with:  k8stui apply -f {path}",
             title="Saved: install from the shell",
             timeout=30,
+            markup=False,
         )

@@ -18,3 +18,18 @@ save_cluster = load.save_cluster
 def load_cluster(path: Path) -> ClusterSpec:
     """The spec in `path`; raises ClusterFileError (one Problem per field, or the file as a whole)."""
     return load.load_cluster(path, check_rules=False)
+
+
+def is_file(path: Path) -> bool:
+    """Path.is_file that says False instead of raising on a hostile path (too long, NUL byte)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False

@@ -479,3 +479,25 @@ async def test_ssh_defaults_dialog_validates_and_applies(tmp_path: Path) -> None
         )
         assert screen.query_one(DataTable).get_cell("cp-1", "ssh") == "ops agent"
         assert screen.query_one(DataTable).get_cell("node-3", "ssh") == "ops agent"
+
+
+async def test_hostile_paths_and_bracketed_values_never_crash(tmp_path: Path) -> None:
+    app = make_app(None, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "open-path", "a" * 5000)
+        await pilot.press("enter")
+        assert "no such file" in str(app.screen.query_one("#open-error").content)
+        await type_into(pilot, "open-path", "[b]x[/b]/[not markup")
+        await pilot.press("enter")
+        assert "[not markup" in str(app.screen.query_one("#open-error").content)
+        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+n")  # no nodes yet: refused with a notification
+        await pilot.press("ctrl+s")
+        await type_into(pilot, "save-path", "x" * 300 + "/c.yaml")
+        await pilot.press("enter")
+        assert "does not exist" in str(app.screen.query_one("#save-error").content)
+        await type_into(pilot, "save-path", str(tmp_path / "[weird].yaml"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert (tmp_path / "[weird].yaml").is_file()
+        assert isinstance(app.screen, InventoryScreen)

@@ -8,8 +8,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Static
+
+from k8stui.ui.files import is_dir
 
 
 class SaveAsDialog(ModalScreen[Path | None]):
@@ -36,10 +39,11 @@ class SaveAsDialog(ModalScreen[Path | None]):
     def save(self) -> None:
         text = self.query_one(Input).value.strip()
         path = Path(text).expanduser()
-        if not text or text.endswith("/") or path.is_dir():
-            self.query_one("#save-error", Static).update("Type a file name, e.g. cluster.yaml.")
-        elif not path.parent.is_dir():
-            self.query_one("#save-error", Static).update(f"{path.parent} does not exist.")
+        error = self.query_one("#save-error", Static)
+        if not text or text.endswith("/") or "\0" in text or is_dir(path):
+            error.update("Type a file name, e.g. cluster.yaml.")
+        elif not is_dir(path.parent):
+            error.update(f"{escape(str(path.parent))} does not exist.")
         else:
             self.dismiss(path)
 

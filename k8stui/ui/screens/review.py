@@ -160,7 +160,7 @@ class ReviewScreen(WizardScreen):
 
     def action_install(self) -> None:
         if (why := self.blocker()) is not None:
-            self.notify(why, title="Fix this before installing", severity="error")
+            self.notify(why, title="Fix this before installing", severity="error", markup=False)
             return
         names = ", ".join(n.name for n in self.spec.nodes[:6]) + (" ..." if len(self.spec.nodes) > 6 else "")
         question = (

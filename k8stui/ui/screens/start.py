@@ -15,7 +15,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sta
 
 from k8stui.model.cluster import ClusterSpec
 from k8stui.model.problems import ClusterFileError
-from k8stui.ui.files import load_cluster
+from k8stui.ui.files import is_file, load_cluster
 from k8stui.ui.runs import RunInfo, list_runs
 from k8stui.ui.validation import model_errors
 
@@ -128,7 +128,7 @@ class StartScreen(Screen[StartChoice]):
         widget.display = bool(text)
 
     def _open(self, path: Path | None, error_id: str) -> None:
-        if path is None or not path.is_file():
+        if path is None or not is_file(path):
             self._say(error_id, f"{path}: no such file" if path else "Type the path of a cluster file.")
             return
         try:

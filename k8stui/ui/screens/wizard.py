@@ -56,7 +56,8 @@ class WizardScreen(Screen[Nav]):
 
     def action_next(self) -> None:
         if (why := self.blocker()) is not None:
-            self.notify(why, title="Cannot continue", severity="error")
+            # markup=False: the message may quote what the operator typed, brackets included.
+            self.notify(why, title="Cannot continue", severity="error", markup=False)
             return
         index = STEPS.index(self.STEP)
         if index + 1 < len(STEPS):
