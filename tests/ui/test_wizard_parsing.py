@@ -137,3 +137,39 @@ def test_runs_survive_a_corrupt_state_file(tmp_path: Path) -> None:
     (tmp_path / "broken" / "state.json").write_text("{not json")
     (run,) = list_runs(tmp_path)
     assert (run.name, run.ok, run.failed, run.cluster_file) == ("broken", 0, 0, None)
+
+
+def test_every_binding_has_an_id_and_a_description() -> None:
+    from textual.binding import Binding
+
+    from k8stui.ui.app import K8sTuiApp
+    from k8stui.ui.dialogs.confirm import ConfirmDialog
+    from k8stui.ui.dialogs.host_key import HostKeyDialog
+    from k8stui.ui.dialogs.paste_nodes import PasteNodesDialog
+    from k8stui.ui.dialogs.save_as import SaveAsDialog
+    from k8stui.ui.dialogs.ssh_defaults import SSHDefaultsDialog
+    from k8stui.ui.screens.inventory import InventoryScreen
+    from k8stui.ui.screens.node_form import NodeForm
+    from k8stui.ui.screens.review import ReviewScreen
+    from k8stui.ui.screens.start import StartScreen
+    from k8stui.ui.screens.versions import VersionsScreen
+    from k8stui.ui.screens.wizard import WizardScreen
+
+    owners = (
+        K8sTuiApp,
+        ConfirmDialog,
+        HostKeyDialog,
+        PasteNodesDialog,
+        SaveAsDialog,
+        SSHDefaultsDialog,
+        InventoryScreen,
+        NodeForm,
+        ReviewScreen,
+        StartScreen,
+        VersionsScreen,
+        WizardScreen,
+    )
+    for owner in owners:
+        for binding in owner.__dict__.get("BINDINGS", []):
+            assert isinstance(binding, Binding), owner
+            assert binding.id and binding.description and binding.tooltip, (owner.__name__, binding.key)
