@@ -67,6 +67,7 @@ def _spec(workdir: Path, layout: list[tuple[str, str]], ports: list[int], os: st
 def _write_private(path: Path, data: bytes) -> None:
     """0600 from the start: a key file is never world-readable, not even for a moment."""
     fd = _os.open(path, _os.O_WRONLY | _os.O_CREAT | _os.O_TRUNC, 0o600)
+    _os.fchmod(fd, 0o600)  # a reused workdir may hold an older, wider file
     with _os.fdopen(fd, "wb") as handle:
         handle.write(data)
 
