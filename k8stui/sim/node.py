@@ -17,11 +17,11 @@ from typing import Literal, Protocol
 from k8stui.model.cluster import ClusterSpec, NodeSpec
 from k8stui.model.facts import OsInfo
 from k8stui.model.versions import Version
+from k8stui.recipes.catalog import BY_ID
 from k8stui.recipes.protocol import OUTPUT, PROGRESS, STATUS, STEP_HEADER
-from k8stui.sim import texts
+from k8stui.sim import ports, texts
 from k8stui.sim.pki import HASH_RE, TOKEN_RE, SimPKI
 
-READ_ONLY_STEPS = frozenset({"facts", "endpoint-probe", "fetch-kubeconfig"})  # `changes=False` in the catalog
 JOIN_STEPS = frozenset({"join", "join-control-plane"})
 PUBLISH_NEEDS_INIT = frozenset({"init", "fetch-kubeconfig", "smoke"})  # they read admin.conf
 NEEDS_INIT = frozenset({"fetch-kubeconfig", "smoke", "kubeconfig", "cni", "untaint", *JOIN_STEPS})
@@ -162,11 +162,13 @@ class SimNode:
             "epoch": f"{time.time():.3f}", "modules": "br_netfilter,overlay",
         }
 
-    def outputs(self, step: str) -> dict[str, str]:
+    def outputs(self, step: str, script: str = "") -> dict[str, str]:
         """The `::k8stui-output::` values of `step` (raises StepFailed when it cannot publish)."""
         world, pki = self.world, self.world.pki
         if step == "facts":
             return self.facts()
+        if step in ports.STEPS:
+            return ports.outputs(step, script)
         if step in PUBLISH_NEEDS_INIT and not world.initialised:
             raise StepFailed(["cat: /etc/kubernetes/admin.conf: No such file or directory"])
         if step == "init":
@@ -183,8 +185,8 @@ class SimNode:
             return {"smoke_result": "passed", "node_status": world.node_status()}
         return {}
 
-    def publish(self, step: str, out: Output) -> None:
-        for key, value in self.outputs(step).items():
+    def publish(self, step: str, out: Output, script: str = "") -> None:
+        for key, value in self.outputs(step, script).items():
             out.out(f"{OUTPUT} {key}={value}")
 
     # --- playing a step ---------------------------------------------------------------------
@@ -195,7 +197,7 @@ class SimNode:
             return 0 if step in self.applied else 1
         try:
             if mode == "publish":
-                self.publish(step, out)
+                self.publish(step, out, script)
                 return 0
             return await self._run(step, mode, script, out)
         except StepFailed as failed:
@@ -204,16 +206,16 @@ class SimNode:
             return 1
 
     async def _run(self, step: str, mode: str, script: str, out: Output) -> int:
-        read_only = step in READ_ONLY_STEPS
+        read_only = _read_only(step)
         if mode == "run" and not read_only and step in self.applied:
             out.out(f"{STATUS} skipped")
-            self.publish(step, out)
+            self.publish(step, out, script)
             return 0
         await self._apply(step, script, out)
         if mode == "run":
             if not read_only:
                 out.out(f"{STATUS} changed")
-            self.publish(step, out)
+            self.publish(step, out, script)
         return 0
 
     async def _apply(self, step: str, script: str, out: Output) -> None:
@@ -287,6 +289,12 @@ async def _pace(loop: asyncio.AbstractEventLoop, target: float, out: Output) -> 
     if delay > 0.005:
         await out.drain()
         await asyncio.sleep(delay)
+
+
+def _read_only(step: str) -> bool:
+    """`changes=False` in the catalog: always runs, no status line (as `_base.sh.j2` renders it)."""
+    known = BY_ID.get(step)
+    return known is not None and not known.changes
 
 
 def _selinux(os: OsInfo, done: set[str]) -> str:

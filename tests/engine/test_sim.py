@@ -388,3 +388,17 @@ async def test_two_hundred_and_one_nodes_start_and_answer(tmp_path: Path) -> Non
         assert len(set(sim.known_hosts.read_text().split("\n")[:-1])) == 201
         async with await sim.connect(last.name) as conn:
             assert (await conn.run("hostname", check=True)).stdout == "node-200\n"
+
+
+async def test_port_check_steps_answer_from_their_scripts(sim: SimCluster) -> None:
+    listen = "CHECKS=(tcp/6443 'udp/8472' tcp/10250)"
+    probe = ("PROBES=(\n  'node-1|10.77.0.12|tcp|10250|1795790000'\n"
+             "  'node-2|10.77.0.13|udp|8472|1795790000'\n)")
+    async with await sim.connect("cp-1") as conn:
+        listened = outputs((await step(conn, "cp-1", "ports-listen", 5, listen)).stdout)["ports_listen"]
+        probed = outputs((await step(conn, "cp-1", "ports-probe", 6, probe)).stdout)
+        closed = outputs((await step(conn, "cp-1", "ports-close", 7)).stdout)
+    assert re.fullmatch(r"until=\d+ tool=python3 tcp/6443=listening udp/8472=listening tcp/10250=listening",
+                        listened)
+    assert probed == {"ports_probe": "node-1:tcp/10250=open node-2:udp/8472=open"}
+    assert closed == {"ports_alive": "-"}
