@@ -296,21 +296,31 @@ class NodeSession:
         for item in running:
             item.cancelled = True
         if running:
-            # Give the wrappers a moment to report the status of what we killed, then hang up.
-            await self._stop(running, settle=3.0)
+            await self._stop(running)
 
-    async def _stop(self, running: list[_Running], settle: float = 0.0) -> None:
-        """TERM then KILL each remote process group (separate session), then close the channels."""
-        for sudo in (True, False):
-            pidfiles = [r.pidfile for r in running if r.sudo == sudo]
-            if pidfiles:
-                await self._kill(pidfiles, sudo)
-        if settle > 0:
-            await asyncio.wait([asyncio.ensure_future(r.proc.wait_closed()) for r in running], timeout=settle)
+    async def _stop(self, running: list[_Running], settle: float = 2.0) -> None:
+        """TERM then KILL each remote process group (separate session), then close the channels.
+
+        A kill can land before the wrapper wrote its pidfile (a cancel right after the start), so
+        whatever is still running `settle` seconds later gets a second one.
+        """
+        if await self._kill_all(running):
+            still = await _still_open(running, settle)
+            if still:
+                await self._kill_all(still)
         for item in running:
             item.proc.close()
 
-    async def _kill(self, pidfiles: list[remote.RemotePath], sudo: bool) -> None:
+    async def _kill_all(self, running: list[_Running]) -> bool:
+        reached = True
+        for sudo in (True, False):
+            pidfiles = [r.pidfile for r in running if r.sudo == sudo]
+            if pidfiles:
+                reached = await self._kill(pidfiles, sudo) and reached
+        return reached
+
+    async def _kill(self, pidfiles: list[remote.RemotePath], sudo: bool) -> bool:
+        """Run the killer; False when the node could not be reached (the remote `timeout` still bounds it)."""
         command = remote.cancel_command(self._prefix(sudo), pidfiles)
         password = self._sudo_password() if sudo else None
 
@@ -321,7 +331,17 @@ class NodeSession:
         try:
             await asyncio.wait_for(self._with_link(kill), self._options.cancel_timeout)
         except (asyncio.TimeoutError, SSHError, *_DROPS):
-            pass  # best effort: the remote `timeout` still bounds what we could not kill
+            return False
+        return True
+
+
+async def _still_open(running: list[_Running], seconds: float) -> list[_Running]:
+    """Wait up to `seconds` for the channels to close by themselves; return the ones that did not."""
+    waits = {asyncio.ensure_future(r.proc.wait_closed()): r for r in running}
+    _, pending = await asyncio.wait(waits, timeout=seconds)
+    for future in pending:
+        future.cancel()
+    return [waits[f] for f in pending]
 
 
 async def _start(conn: asyncssh.SSHClientConnection, command: str,

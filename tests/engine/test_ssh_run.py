@@ -280,3 +280,17 @@ async def test_user_without_sudo_runs_from_home_and_can_cancel(ssh_lab: SshLab) 
         assert await asyncio.wait_for(task, 15) in (143, 137)
     assert await gone(arg)
     assert list(Path(f"/home/{user}/.k8stui/run").iterdir()) == []
+
+
+async def test_cancel_right_after_the_start_still_kills(ssh_lab: SshLab) -> None:
+    arg = sleeper()
+    async with session(ssh_lab.ssh_spec()) as s:
+        task = asyncio.create_task(s.run_command(f"sleep {arg}", timeout=600, on_line=Lines()))
+        # As soon as the channel is open: the wrapper has most likely not written its pidfile yet.
+        for _ in range(2000):
+            if s._running:
+                break
+            await asyncio.sleep(0.005)
+        await s.cancel()
+        assert await asyncio.wait_for(task, 15) in (143, 137)
+    assert await gone(arg)

@@ -10,6 +10,7 @@ import signal
 import stat
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncssh
@@ -82,7 +83,7 @@ def _running_group(tmp_path: Path, body: str) -> tuple[subprocess.Popen[str], Pa
     assert proc.stdout is not None and proc.stdout.readline().strip() == remote.STARTED
     pidfile = run_dir / "g.pid"
     deadline = time.monotonic() + 10
-    while not pidfile.exists() and time.monotonic() < deadline:
+    while not (pidfile.exists() and pidfile.read_text().strip()) and time.monotonic() < deadline:
         time.sleep(0.02)
     return proc, pidfile
 
@@ -99,9 +100,9 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def _gone(pgid: int, seconds: float = 5) -> bool:
+def _settles(predicate: Callable[[], bool], seconds: float = 5) -> bool:
     deadline = time.monotonic() + seconds
-    while _group_alive(pgid):
+    while not predicate():
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
@@ -112,11 +113,12 @@ def _gone(pgid: int, seconds: float = 5) -> bool:
 def test_killer_terminates_the_whole_group_escalating_to_kill(tmp_path: Path, body: str) -> None:
     proc, pidfile = _running_group(tmp_path, body)
     pgid = int(pidfile.read_text())
-    assert _group_alive(pgid) and os.getpgid(pgid) == pgid  # timeout leads its own process group
+    # `timeout` moves itself into a new process group (its pid) right after it starts.
+    assert _settles(lambda: _group_alive(pgid) and os.getpgid(pgid) == pgid)
     try:
         done = sh(remote.cancel_command("", [remote.RemotePath(str(pidfile))]))
         assert done.returncode == 0
-        assert _gone(pgid)
+        assert _settles(lambda: not _group_alive(pgid))
         assert proc.wait(timeout=10) in (143, 137)
     finally:
         if _group_alive(pgid):
