@@ -396,4 +396,5 @@ def _catalog() -> dict[str, Any]:
     """The list of patch releases per minor, from k8stui's own catalog (the only data the models share)."""
     from k8stui.model import versions
 
-    return {"latest_patch": versions.LATEST_PATCH}
+    # image_versions: (pause, etcd, coredns) per minor, for the kubeadm model's `config images list`.
+    return {"latest_patch": versions.LATEST_PATCH, "image_versions": versions.IMAGE_VERSIONS}

@@ -39,6 +39,13 @@ MODELS: dict[str, str] = {
     "gpg": "net:gpg",
     "chronyc": "net:chronyc",
     "k8slab": "lab:main",
+    "containerd": "containerd:containerd",
+    "crictl": "crictl:crictl",
+    "docker": "docker:docker",
+    "kubeadm": "kubeadm:kubeadm",
+    "kubectl": "kubectl:kubectl",
+    "kube-apiserver": "apiserver:main",  # started by kubeadm init (daemon.py), not a package binary
+    "kubelet-agent": "nodeagent:main",  # started by the kubelet unit's start hook
 }
 
 

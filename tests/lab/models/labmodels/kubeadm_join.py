@@ -1,0 +1,194 @@
+"""kubeadm join: preflight, token discovery over the lab network (cluster-info fetched without trust, its
+JWS signature checked with the token, its CA checked against the pinned hash), TLS bootstrap with the
+token (the API server registers the node), kubelet.conf, the kubelet; control planes need the
+certificate key and receive the cluster CA."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import time
+from typing import Any
+
+from . import (
+    apiserver,
+    flags,
+    kubeadm,
+    kubeadm_checks,
+    kubeadm_config,
+    kubeadm_init,
+    kubeclient,
+    miniyaml,
+    pki,
+    state,
+    systemd,
+)
+
+JOIN_FLAGS = {
+    "--config",
+    "--token",
+    "--discovery-token",
+    "--tls-bootstrap-token",
+    "--discovery-token-ca-cert-hash",
+    "--certificate-key",
+    "--cri-socket",
+    "--node-name",
+    "--ignore-preflight-errors",
+    "--v",
+    "--apiserver-advertise-address",
+    "--apiserver-bind-port",
+}
+JOINED = """
+This node has joined the cluster:
+* Certificate signing request was sent to apiserver and a response was received.
+* The Kubelet was informed of the new secure connection details.
+
+Run 'kubectl get nodes' on the control-plane to see this node join the cluster.
+"""
+DISCOVERY_LIMIT = 20.0  # seconds the lab retries discovery (kubeadm: discovery timeout, 5m by default)
+
+
+def _settings(opts: dict[str, str], rest: list[str]) -> dict[str, Any]:
+    if "--config" in opts:
+        docs = kubeadm_config.load(opts["--config"], kubeadm.minor())
+        if "JoinConfiguration" not in docs:
+            state.fail("no JoinConfiguration found in the config file", 1)
+        join = docs["JoinConfiguration"]
+        boot = (join.get("discovery") or {}).get("bootstrapToken") or {}
+        reg = join.get("nodeRegistration") or {}
+        cp = join.get("controlPlane")
+        return {
+            "endpoint": boot.get("apiServerEndpoint"),
+            "token": boot.get("token"),
+            "hashes": boot.get("caCertHashes") or [],
+            "unsafe": boot.get("unsafeSkipCAVerification", False),
+            "cri": reg.get("criSocket"),
+            "name": reg.get("name"),
+            "kubelet_args": kubeadm_config.args_dict(reg.get("kubeletExtraArgs")),
+            "control_plane": cp is not None,
+            "certificate_key": (cp or {}).get("certificateKey"),
+            "kubelet": docs.get("KubeletConfiguration", {}),
+        }
+    token = opts.get("--discovery-token") or opts.get("--token")
+    return {
+        "endpoint": rest[0] if rest else None,
+        "token": token,
+        "hashes": [h for h in opts.get("--discovery-token-ca-cert-hash", "").split(",") if h],
+        "unsafe": False,
+        "cri": opts.get("--cri-socket"),
+        "name": opts.get("--node-name"),
+        "kubelet_args": {},
+        "control_plane": "--control-plane" in opts,
+        "certificate_key": opts.get("--certificate-key"),
+        "kubelet": {},
+    }
+
+
+def _discover(cfg: dict[str, Any]) -> tuple[str, bytes]:
+    """(server, CA PEM) from cluster-info, verified with the token's JWS and the pinned CA hash."""
+    token_id, _, secret = str(cfg["token"]).partition(".")
+    client = kubeclient.Client(f"https://{cfg['endpoint']}", None, timeout=5)
+    print("[preflight] Running pre-flight checks")
+    print(f'[discovery] Trying to connect to API Server "{cfg["endpoint"]}"')
+    deadline, last = time.monotonic() + DISCOVERY_LIMIT, ""
+    while time.monotonic() < deadline:
+        try:
+            info = client.request("GET", "/api/v1/namespaces/kube-public/configmaps/cluster-info")
+            break
+        except kubeclient.ApiError as exc:
+            last = str(exc)
+            time.sleep(1)
+    else:
+        state.fail(
+            f"error execution phase preflight: couldn't validate the identity of the API Server: "
+            f'Get "https://{cfg["endpoint"]}/api/v1/namespaces/kube-public/configmaps/cluster-info?'
+            f'timeout=10s": {last}',
+            1,
+        )
+    data = info["data"]
+    signature = data.get(f"jws-kubeconfig-{token_id}")
+    if not signature:
+        state.fail(
+            "error execution phase preflight: couldn't validate the identity of the API Server: could not "
+            f'find a JWS signature in the cluster-info ConfigMap for token ID "{token_id}"',
+            1,
+        )
+    if not hmac.compare_digest(signature, apiserver.jws(data["kubeconfig"], token_id, secret)):
+        state.fail(
+            "error execution phase preflight: couldn't validate the identity of the API Server: failed to "
+            "verify JWS signature of received cluster info object, can't trust this API Server",
+            1,
+        )
+    conf = miniyaml.load_all(data["kubeconfig"])[0]["clusters"][0]["cluster"]
+    ca = base64.b64decode(conf["certificate-authority-data"])
+    actual = pki.spki_hash(ca)
+    if not cfg["unsafe"] and actual not in cfg["hashes"]:
+        state.fail(
+            "error execution phase preflight: couldn't validate the identity of the API Server: cluster CA "
+            f'found in cluster-info ConfigMap is invalid: none of the public keys "{actual}" are pinned',
+            1,
+        )
+    print(
+        f"[discovery] Cluster info signature and contents are valid and TLS certificate validates against "
+        f'pinned roots, will use API Server "{cfg["endpoint"]}"'
+    )
+    return str(conf["server"]), ca
+
+
+def join(args: list[str]) -> int:
+    opts, rest = flags.parse(
+        args, JOIN_FLAGS, {"--control-plane", "--discovery-token-unsafe-skip-ca-verification"}
+    )
+    cfg = _settings(opts, rest)
+    if not cfg["endpoint"] or not cfg["token"]:
+        state.fail('discovery: Invalid value: "": bootstrapToken or file must be set', 1)
+    if (
+        not cfg["hashes"]
+        and not cfg["unsafe"]
+        and "--discovery-token-unsafe-skip-ca-verification" not in opts
+    ):
+        state.fail(
+            'discovery.bootstrapToken: Invalid value: "": using token-based discovery without caCertHashes '
+            "can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass "
+            "--discovery-token-unsafe-skip-ca-verification flag to continue",
+            1,
+        )
+    if cfg["control_plane"] and not cfg["certificate_key"]:
+        state.fail(
+            "error execution phase control-plane-prepare/download-certs: a certificate key is required to "
+            "download the control-plane certificates (--certificate-key / controlPlane.certificateKey)",
+            1,
+        )
+    name = str(cfg["name"] or state.node().get("hostname"))
+    check = kubeadm_checks.Preflight([i for i in opts.get("--ignore-preflight-errors", "").split(",") if i])
+    minor = kubeadm.minor()
+    kubeadm_checks.system(check, minor, cfg["kubelet"], control_plane=cfg["control_plane"])
+    kubeadm_checks.runtime(check, cfg["cri"], minor)
+    check.finish()
+    server, ca = _discover(cfg)
+    ip = cfg["kubelet_args"].get("node-ip") or state.node().get("ip")
+    client = kubeclient.Client(server, ca, token=str(cfg["token"]))
+    body = {
+        "name": name,
+        "ip": ip,
+        "controlPlane": cfg["control_plane"],
+        "kubeletVersion": f"v{kubeadm.version()}",
+        "certificateKey": cfg["certificate_key"],
+    }
+    try:
+        credential = client.request("POST", "/lab/join", body)["credential"]
+    except kubeclient.ApiError as exc:
+        prefix = "control-plane-prepare/download-certs" if exc.status == 403 else "kubelet-start"
+        state.fail(f"error execution phase {prefix}: {exc}", 1)
+    state.write(f"{pki.PKI}/ca.crt", ca.decode())
+    state.write(
+        "/etc/kubernetes/kubelet.conf", pki.kubeconfig(server, f"system:node:{name}", token=credential), 0o600
+    )
+    kubeadm_init.write_kubelet_config(cfg["kubelet"], cfg["kubelet_args"], cfg["cri"])
+    print('[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"')
+    print("[kubelet-start] Starting the kubelet")
+    systemd.enable("kubelet.service")
+    systemd.start("kubelet.service")
+    print("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
+    print(JOINED)
+    return 0
