@@ -51,7 +51,19 @@ def flags(spec: ClusterSpec, facts: dict[str, Facts]) -> dict[str, list[str]]:
             found.append("dup-mac")
         if node.is_control_plane and (0 < fact.cpus < MIN_CP_CPUS or 0 < fact.memory_mb < MIN_CP_MEMORY_MB):
             found.append("small")
+        if ip_hint(node, fact) is not None:
+            found.append("ip-not-local")
         if fact.cgroup_version == 1 and refuses_v1 and spec.kubernetes.fail_cgroup_v1:
             found.append("cgroup-v1")  # the kubelet of >= 1.35 refuses to start on this host
         result[node.name] = found
     return result
+
+
+def ip_hint(node: NodeSpec, facts: Facts) -> str | None:
+    """The node IP is on none of the machine's NICs (a NAT / public address): kubelet and kubeadm would
+    advertise an address the machine does not have. Say which addresses it does have."""
+    ip = node.node_ip
+    if ip is None or not facts.ips or ip in facts.ips:
+        return None
+    local = ", ".join(a for a in facts.ips if not a.startswith(("127.", "::1", "fe80")))[:80]
+    return f"{ip} is on no NIC of the machine; set Internal IP to one of its addresses ({local or 'none'})"

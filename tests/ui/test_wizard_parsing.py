@@ -9,7 +9,7 @@ from wizard_support import facts_for, four_nodes
 
 from k8stui.model.cluster import NodeSpec
 from k8stui.ui import version_options as opts
-from k8stui.ui.inventory_view import flags, ssh_label
+from k8stui.ui.inventory_view import flags, ip_hint, ssh_label
 from k8stui.ui.node_lines import expand_range, parse_lines
 from k8stui.ui.runs import list_runs, run_facts
 
@@ -97,6 +97,14 @@ def test_flags_mark_cgroup_v1_hosts_only_where_the_kubelet_refuses_them() -> Non
     spec.kubernetes.version = "1.34.6"
     spec.kubernetes.fail_cgroup_v1 = True
     assert flags(spec, facts)["cp-1"] == []
+
+
+def test_a_public_address_on_no_nic_is_flagged_with_the_local_ones() -> None:
+    spec = four_nodes()
+    facts = {"node-1": facts_for("node-1", "10.0.0.99")}  # the machine has 10.0.0.99, not 10.0.0.12
+    assert flags(spec, facts)["node-1"] == ["ip-not-local"]
+    hint = ip_hint(spec.nodes[1], facts["node-1"])
+    assert hint is not None and "10.0.0.12 is on no NIC" in hint and "10.0.0.99" in hint
 
 
 def test_ssh_label_shows_override_user_and_auth() -> None:

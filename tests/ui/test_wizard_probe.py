@@ -24,6 +24,7 @@ async def test_gather_facts_from_a_simulated_node(tmp_path: Path) -> None:
         node = sim.spec.nodes[1]
         facts = await gather_facts(sim.spec, node, never, options=NO_CONFIG)
     assert str(facts.os) == "rocky-9"
+    assert node.node_ip in facts.ips  # the sim's NIC carries the internal IP: no ip-not-local flag
     assert facts.hostname
     assert facts.cpus > 0
 

@@ -16,7 +16,7 @@ from k8stui.model.facts import Facts
 from k8stui.ui.dialogs.host_key import HostKeyDialog, HostKeyInfo
 from k8stui.ui.dialogs.paste_nodes import PasteNodesDialog
 from k8stui.ui.dialogs.ssh_defaults import SSHDefaultsDialog
-from k8stui.ui.inventory_view import fact_cells, flags, role_label, ssh_label
+from k8stui.ui.inventory_view import fact_cells, flags, ip_hint, role_label, ssh_label
 from k8stui.ui.screens.node_form import NodeForm
 from k8stui.ui.screens.wizard import WizardScreen
 from k8stui.ui.validation import problems, under
@@ -146,6 +146,7 @@ class InventoryScreen(WizardScreen):
             for path, message in under(problems(self.spec), "nodes").items()
         ]
         lines += [f"[red]✗[/] {escape(name)}: {escape(error)}" for name, error in self.errors.items()]
+        lines += [f"[yellow]![/] {escape(name)}: {escape(hint)}" for name, hint in self._ip_hints()]
         if not self.spec.nodes:
             lines = ["No nodes yet: press [b]a[/] to add one or [b]p[/] to paste a list."]
         widget = self.query_one("#inventory-problems", Static)
@@ -154,6 +155,10 @@ class InventoryScreen(WizardScreen):
         widget.set_class(any("✗" in line for line in lines), "-invalid")
 
     # --- editing --------------------------------------------------------------------------------
+
+    def _ip_hints(self) -> list[tuple[str, str]]:
+        tested = [(n, self.facts[n.name]) for n in self.spec.nodes if n.name in self.facts]
+        return [(n.name, hint) for n, f in tested if (hint := ip_hint(n, f)) is not None]
 
     def _selected(self) -> int | None:
         table = self.query_one("#nodes", DataTable)
