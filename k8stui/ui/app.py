@@ -15,7 +15,7 @@ from k8stui.model.facts import Facts
 from k8stui.ui.dialogs.confirm import ConfirmDialog
 from k8stui.ui.files import dump_cluster, save_cluster
 from k8stui.ui.palette import WizardCommands
-from k8stui.ui.runs import run_facts, state_root
+from k8stui.ui.runs import remember_cluster_file, run_facts, state_root
 from k8stui.ui.screens.inventory import HostKeyPrompt, InventoryScreen, Probe
 from k8stui.ui.screens.network import NetworkScreen
 from k8stui.ui.screens.review import ReviewScreen
@@ -196,6 +196,12 @@ class K8sTuiApp(App[None]):
             self._install(spec, self.path)
 
     def _install(self, spec: ClusterSpec, path: Path) -> None:
+        try:
+            remember_cluster_file(self.state_dir, spec.name, path)
+        except OSError as exc:  # resuming from Start is a convenience: never block an install on it
+            self.notify(
+                f"Could not note the cluster file for resuming: {exc}", severity="warning", markup=False
+            )
         if self.install_screen is not None:
             self.push_screen(self.install_screen(spec))
             return

@@ -84,8 +84,28 @@ def _raw(directory: Path) -> Any:
         return {}
 
 
+POINTER = "cluster.path"  # written by the TUI when it starts an install: the cluster file's absolute path
+
+
+def remember_cluster_file(root: Path, cluster: str, path: Path) -> None:
+    """Note which file an install used, so Start can resume it later (the engine's state does not say)."""
+    directory = root / cluster
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (directory / POINTER).write_text(str(path.expanduser().resolve()) + "\n", encoding="utf-8")
+
+
+def _pointed(directory: Path) -> Path | None:
+    try:
+        target = Path((directory / POINTER).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    return target if target.is_absolute() and target.is_file() else None
+
+
 def _cluster_file(directory: Path, data: Any) -> Path | None:
-    """The cluster file a run used: a copy in the state dir, else the path the state recorded."""
+    """The cluster file a run used: the file the TUI noted, a copy in the run dir, or a path in the state."""
+    if (pointed := _pointed(directory)) is not None:
+        return pointed
     for name in ("cluster.yaml", "cluster.yml"):
         if (directory / name).is_file():
             return directory / name

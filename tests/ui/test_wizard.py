@@ -12,6 +12,7 @@ from k8stui.model.load import load_cluster
 from k8stui.ui.dialogs.confirm import ConfirmDialog
 from k8stui.ui.dialogs.paste_nodes import PasteNodesDialog
 from k8stui.ui.dialogs.save_as import SaveAsDialog
+from k8stui.ui.runs import list_runs
 from k8stui.ui.screens.inventory import SPINNER, InventoryScreen
 from k8stui.ui.screens.network import NetworkScreen
 from k8stui.ui.screens.node_form import NodeForm
@@ -319,6 +320,9 @@ async def test_review_shows_scripts_and_install_without_board_saves_and_names_co
         messages = [n.message for n in app._notifications]
         assert any(f"k8stui apply -f {path}" in m for m in messages)
     assert load_cluster(path).nodes == four_nodes().nodes
+    (tmp_path / "state" / "lab" / "state.json").write_text("{}")  # what `k8stui apply` then writes
+    (run,) = list_runs(tmp_path / "state")  # Start can resume this cluster from its own file
+    assert run.cluster_file == path.resolve()
 
 
 async def test_review_install_pushes_the_install_screen(tmp_path: Path) -> None:
