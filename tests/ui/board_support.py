@@ -36,7 +36,8 @@ JOIN = ("kubeadm join 10.0.0.11:6443 --token abcdef.0123456789abcdef "
 
 def lab_spec(workers: int = 3) -> ClusterSpec:
     nodes = [NodeSpec(name="cp-1", address="10.0.0.11", role="control-plane")]
-    nodes += [NodeSpec(name=f"node-{i}", address=f"10.0.{i // 200}.{12 + i % 200}") for i in range(1, workers + 1)]
+    nodes += [NodeSpec(name=f"node-{i}", address=f"10.0.{i // 200}.{12 + i % 200}")
+              for i in range(1, workers + 1)]
     return ClusterSpec(name="lab", nodes=nodes)
 
 

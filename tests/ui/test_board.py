@@ -67,7 +67,8 @@ async def test_arrows_select_and_enter_opens_the_detail(tmp_path: Path) -> None:
         assert str(row[2]) == "FAILED" and row[4] == "1"
         assert "E: Unable to locate package" in str(detail.query_one("#detail-failure").render())
         await pilot.pause(0.3)
-        assert detail.query_one(Log).lines[-1] == "14:40:01 containerd k8stui| --- diagnostics: systemctl status containerd"
+        last = "14:40:01 containerd k8stui| --- diagnostics: systemctl status containerd"
+        assert detail.query_one(Log).lines[-1] == last
         await pilot.press("escape")
         assert app.screen is board
 
@@ -89,7 +90,7 @@ async def test_r_retries_the_failed_step_then_the_summary_opens(tmp_path: Path) 
         await feed(pilot, board, failed_run())
         await pilot.press("r")  # cp-1 is selected: nothing failed there
         assert runner.retries == []
-        pane(board, FAILED_NODE).focus()
+        board.query_one(BoardGrid).select_node(FAILED_NODE)
         await pilot.press("r")
         for _ in range(20):
             await pilot.pause(0.05)
@@ -134,7 +135,8 @@ async def test_fifty_nodes_stay_responsive_and_only_visible_panes_are_written() 
         latencies = []
         for burst in range(10):
             for name in names:  # 60 nodes x 100 lines per burst
-                board.bridge(StepOutput(name, "kernel", tuple(("out", f"{name} {burst}.{i}") for i in range(100))))
+                lines = tuple(("out", f"{name} {burst}.{i}") for i in range(100))
+                board.bridge(StepOutput(name, "kernel", lines))
             latencies.append(await select_by_key(app, board, "down" if burst < 7 else "up"))
             await asyncio.sleep(0.1)
         await pilot.pause(0.3)

@@ -32,10 +32,13 @@ def test_failed_run_states_counts_and_times() -> None:
 
 def test_status_lines_put_progress_first() -> None:
     model = folded()
-    cp_steps = len(steps_of(lab_spec())["cp-1"])
-    assert status_text(model.rows["cp-1"]) == f"▶ 11/{cp_steps} init · 2/4 [init] Using Kubernetes version: v1.34.6"
-    assert status_text(model.rows[FAILED_NODE]).startswith("✗ 9/11 containerd failed · exited with code 1")
-    assert status_text(model.rows["node-2"]) == "✓ 11/11 done"
+    cp = steps_of(lab_spec())["cp-1"]
+    expected = f"▶ {cp.index('init')}/{len(cp)} init · 2/4 [init] Using Kubernetes version: v1.34.6"
+    assert status_text(model.rows["cp-1"]) == expected
+    worker = steps_of(lab_spec())[FAILED_NODE]
+    failed = f"✗ {worker.index(FAILED_STEP)}/{len(worker)} containerd failed · exited with code 1"
+    assert status_text(model.rows[FAILED_NODE]).startswith(failed)
+    assert status_text(model.rows["node-2"]) == f"✓ {len(worker)}/{len(worker)} done"
 
 
 def test_a_retry_merges_its_steps_and_clears_the_failure() -> None:

@@ -81,6 +81,7 @@ class BoardScreen(Screen[None]):
         self.queued: list[tuple[str, str]] = []  # retries asked for while a run was going
         self.active = False  # a Runner call is in flight
         self._lock: RunLock | None = None
+        self.sub_title = f"installing cluster {spec.name}"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -92,12 +93,11 @@ class BoardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"installing cluster {self.spec.name}"
         self.bridge.start(self)
         self.set_interval(1.0, self._tick, name="board-clock")
-        panes = self.query_one(BoardGrid).panes
-        if panes:
-            panes[0].focus()
+        grid = self.query_one(BoardGrid)
+        grid.select(0)
+        grid.focus()
         if self.runner_factory is not None:
             self.call_after_refresh(self._start_install)
 
@@ -188,15 +188,16 @@ class BoardScreen(Screen[None]):
                 pane.show(row, now)
 
     def _show_header(self, now: float) -> None:
-        self.query_one("#board-header", Static).update(header_text(self.model, now))
+        self.query_one("#board-header", Static).update(header_text(self.model, now), layout=False)
         hint = self.query_one("#board-hint", Static)
-        hint.update(hint_text(self.model))
+        hint.update(hint_text(self.model), layout=False)
         hint.set_class(any(r.failure for r in self.model.rows.values()), "-failed")
 
     # -- actions ---------------------------------------------------------------------------------
 
     def selected(self) -> str | None:
-        return self.focused.node if isinstance(self.focused, NodePane) else None
+        pane = self.query_one(BoardGrid).selected
+        return pane.node if pane is not None else None
 
     def action_open(self) -> None:
         if (node := self.selected()) is not None:
@@ -204,6 +205,7 @@ class BoardScreen(Screen[None]):
 
     @on(NodePane.Opened)
     def _opened(self, message: NodePane.Opened) -> None:
+        self.query_one(BoardGrid).select_node(message.node)
         self.open_node(message.node)
 
     def open_node(self, node: str) -> None:

@@ -111,6 +111,7 @@ class NodeDetailScreen(Screen[None]):
         self.node = row.name
         self.tail = LogTail(log)
         self.retry = retry
+        self.sub_title = f"node {row.name}"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -123,7 +124,6 @@ class NodeDetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"node {self.node}"
         table = self.query_one(DataTable)
         for key, label in (("n", "#"), ("step", "Step"), ("status", "Status"), ("took", "Took"),
                            ("exit", "Exit"), ("message", "Message")):

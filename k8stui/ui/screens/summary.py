@@ -55,6 +55,7 @@ class SummaryScreen(Screen[None]):
         self.sessions = sessions
         self.save_dir = save_dir
         self.config = config
+        self.sub_title = f"cluster {spec.name}: summary"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -68,7 +69,6 @@ class SummaryScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"cluster {self.spec.name}: summary"
         table = self.query_one("#summary-nodes", DataTable)
         table.border_title = "Nodes"
         for key, label in (("name", "Node"), ("role", "Role"), ("status", "Status")):

@@ -1,6 +1,7 @@
 """The grid of node panes: as many columns as fit, panes as tall as the space allows, scrolling past that.
 
-Arrow keys move the selection (the focused pane) by one pane or one row; Textual scrolls it into view.
+Arrow keys move the selection by one pane or one row. The selection is a class, not the focus: moving
+focus makes Textual refresh every binding and rebuild the footer, too slow while 50 panes stream.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ PANE_HEIGHT = 6  # border + state line + three log lines: 50 nodes still fit a f
 MAX_PANE_HEIGHT = 16  # a few nodes get taller panes (more log), but not a wall of text
 
 
-class BoardGrid(ScrollableContainer, can_focus=False):
-    """Holds the NodePanes; lays them out for its size."""
+class BoardGrid(ScrollableContainer, can_focus=True):
+    """Holds the NodePanes; lays them out for its size; keeps the selected one (class `-selected`)."""
 
     DEFAULT_CSS = """
     BoardGrid { layout: grid; grid-gutter: 0 1; overflow-x: hidden; overflow-y: auto; height: 1fr; }
@@ -31,6 +32,7 @@ class BoardGrid(ScrollableContainer, can_focus=False):
     ]
 
     _row_height: int = PANE_HEIGHT
+    _selected: int = 0
 
     @property
     def panes(self) -> list[NodePane]:
@@ -60,11 +62,23 @@ class BoardGrid(ScrollableContainer, can_focus=False):
         last = (int(self.scroll_y) + max(self.size.height, 1) - 1) // height
         return panes[first * columns:(last + 1) * columns]
 
-    def action_move(self, dx: int, dy: int) -> None:
+    @property
+    def selected(self) -> NodePane | None:
+        panes = self.panes
+        return panes[min(self._selected, len(panes) - 1)] if panes else None
+
+    def select(self, index: int) -> None:
         panes = self.panes
         if not panes:
             return
-        focused = self.screen.focused
-        index = panes.index(focused) if isinstance(focused, NodePane) and focused in panes else -1
-        target = 0 if index < 0 else index + dx + dy * self.columns
-        panes[min(max(target, 0), len(panes) - 1)].focus()
+        index = min(max(index, 0), len(panes) - 1)
+        panes[min(self._selected, len(panes) - 1)].remove_class("-selected")
+        self._selected = index
+        panes[index].add_class("-selected")
+        self.scroll_to_widget(panes[index], animate=False)
+
+    def select_node(self, node: str) -> None:
+        self.select(next((i for i, p in enumerate(self.panes) if p.node == node), self._selected))
+
+    def action_move(self, dx: int, dy: int) -> None:
+        self.select(self._selected + dx + dy * self.columns)

@@ -31,24 +31,21 @@ class TailLog(Log):
 
 
 def status_text(row: NodeRow) -> str:
-    """`▶ kube-packages 6/14 · 3/8 Unpacking kubelet`: the pane's one line of state."""
-    total = len(row.steps)
+    """`▶ 6/14 kube-packages · 3/8 Unpacking kubelet`: mark, progress first (it must never be cut), state."""
     state = row.state
+    head = f"{MARKS[state]} {row.done}/{len(row.steps)}"
     if state is NodeState.FAILED and row.failure is not None:
-        return f"{MARKS[state]} {row.failure.step} failed {row.done}/{total} · {row.failure.message}"
+        return f"{head} {row.failure.step} failed · {row.failure.message}"
     if state is NodeState.BLOCKED:
         stopped = next((r for r in row.results.values() if not r.status.done), None)
-        why = f"{stopped.step} {stopped.status.value} · {stopped.message}" if stopped else "blocked"
-        return f"{MARKS[state]} {why} {row.done}/{total}"
+        return f"{head} {stopped.step} {stopped.status.value} · {stopped.message}" if stopped else head
     if state is NodeState.RUNNING:
-        progress = f" · {row.progress}" if row.progress else ""
-        return f"{MARKS[state]} {row.running} {row.done}/{total}{progress}"
-    words = {NodeState.DONE: "done", NodeState.PENDING: "waiting"}
-    return f"{MARKS[state]} {words[state]} {row.done}/{total}"
+        return f"{head} {row.running}" + (f" · {row.progress}" if row.progress else "")
+    return f"{head} {'done' if state is NodeState.DONE else 'waiting'}"
 
 
-class NodePane(Widget, can_focus=True):
-    """Focus it to select the node; Enter or a click opens the node's detail."""
+class NodePane(Widget):
+    """One node; the grid marks the selected one (`-selected`); a click opens the node's detail."""
 
     DEFAULT_CSS = """
     NodePane { height: 6; border: round $panel-lighten-2; padding: 0 1; }
@@ -83,7 +80,7 @@ class NodePane(Widget, can_focus=True):
             self.remove_class(*(f"-{s.value}" for s in NodeState))
             self.add_class(f"-{shown[2].value}")
         self._shown = shown
-        self.query_one(".pane-status", Static).update(shown[0])
+        self.query_one(".pane-status", Static).update(shown[0], layout=False)  # one fixed line
         self.border_subtitle = shown[1]
 
     def write_lines(self, lines: Iterable[str]) -> None:
