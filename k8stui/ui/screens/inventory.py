@@ -23,6 +23,7 @@ from k8stui.ui.validation import problems, under
 
 HostKeyPrompt = Callable[[HostKeyInfo], Awaitable[bool]]
 Probe = Callable[[ClusterSpec, NodeSpec, HostKeyPrompt], Awaitable[Facts]]
+MAX_PROBES = 32  # connections at once, as `k8stui apply --concurrency` defaults to
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 COLUMNS = (
     ("status", " "),
@@ -75,6 +76,7 @@ class InventoryScreen(WizardScreen):
         self.errors: dict[str, str] = {}  # node -> why its test failed
         self._frame = 0
         self._dialog_lock = asyncio.Lock()  # one host-key question at a time
+        self._slots = asyncio.Semaphore(MAX_PROBES)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -243,7 +245,8 @@ class InventoryScreen(WizardScreen):
     async def _probe_node(self, node: NodeSpec) -> None:
         assert self.probe is not None
         try:
-            facts = await self.probe(self.spec, node, self._ask_host_key)
+            async with self._slots:
+                facts = await self.probe(self.spec, node, self._ask_host_key)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # any failure of one node is shown on its row, never crashes the screen
