@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import configparser
 import fnmatch
+import functools
 import glob
 import os
 import re
 from dataclasses import dataclass
 
-from . import catalog, pkgdb, repos, resolve, state
+from . import catalog, pkgdb, repos, resolve, state, vercmp
 
 
 @dataclass
@@ -184,7 +185,7 @@ def yum(args: list[str]) -> int:
             db = pkgdb.installed()
             return _install(names or sorted(db), flags, disabled, upgrade=True)
         if verb == "list":
-            return _list(names)
+            return _list(names, flags, disabled)
     state.fail(f"No such command: {verb}. Please use /usr/bin/yum --help", 1)
 
 
@@ -252,14 +253,26 @@ def _remove(names: list[str], flags: set[str]) -> int:
     return 0
 
 
-def _list(names: list[str]) -> int:
+def _list(names: list[str], flags: set[str], disabled: set[str]) -> int:
     db = pkgdb.installed()
     if names[:1] == ["installed"]:
         print("Installed Packages")
         for name in sorted(db):
             print(f"{name}.x86_64    {db[name]['version']}    @{db[name]['origin']}")
         return 0
-    state.fail("Error: No matching Packages to list", 1)
+    # `yum list [--showduplicates] NAME...`: available versions (only the newest without --showduplicates).
+    avail, owners = available(disabled)
+    rows = []
+    for name in names:
+        versions = sorted(avail.get(name, {}), key=functools.cmp_to_key(vercmp.compare))
+        if "--showduplicates" not in flags:
+            versions = versions[-1:]
+        rows += [(name, v, owners[f"{name}={v}"].id if f"{name}={v}" in owners else "base") for v in versions]
+    if not rows:
+        state.fail("Error: No matching Packages to list", 1)
+    print("Available Packages")
+    print("\n".join(f"{n}.x86_64    {v}    {r}" for n, v, r in rows))
+    return 0
 
 
 def config_manager(args: list[str]) -> int:
