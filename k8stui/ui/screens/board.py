@@ -32,6 +32,9 @@ from k8stui.ui.widgets.board_model import BoardModel, NodeState, clock_text
 from k8stui.ui.widgets.node_pane import MARKS, NodePane
 
 Clock = Callable[[], float]
+# After a selection change, pane tails wait this long: the next frame then only redraws the selection,
+# so the key's effect shows at once; the tails catch up at the next flush (~100 ms), nothing is lost.
+INPUT_FIRST_SECONDS = 0.15
 
 
 def header_text(model: BoardModel, now: float) -> str:
@@ -172,7 +175,10 @@ class BoardScreen(Screen[None]):
     def _output(self) -> None:
         if not self.is_current:
             return  # hidden behind the detail or summary: the bridge keeps the tails meanwhile
-        for pane in self.query_one(BoardGrid).visible_panes():
+        grid = self.query_one(BoardGrid)
+        if time.monotonic() - grid.selected_at < INPUT_FIRST_SECONDS:
+            return
+        for pane in grid.visible_panes():
             lines = self.bridge.take(pane.node)
             if lines:
                 pane.write_lines(lines)

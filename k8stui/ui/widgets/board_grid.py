@@ -6,6 +6,8 @@ focus makes Textual refresh every binding and rebuild the footer, too slow while
 
 from __future__ import annotations
 
+import time
+
 from textual import events
 from textual.binding import Binding
 from textual.containers import ScrollableContainer
@@ -33,6 +35,7 @@ class BoardGrid(ScrollableContainer, can_focus=True):
 
     _row_height: int = PANE_HEIGHT
     _selected: int = 0
+    selected_at: float = 0.0  # monotonic time of the last selection change
 
     @property
     def panes(self) -> list[NodePane]:
@@ -74,6 +77,7 @@ class BoardGrid(ScrollableContainer, can_focus=True):
         index = min(max(index, 0), len(panes) - 1)
         panes[min(self._selected, len(panes) - 1)].remove_class("-selected")
         self._selected = index
+        self.selected_at = time.monotonic()
         panes[index].add_class("-selected")
         self.scroll_to_widget(panes[index], animate=False)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.message import Message
@@ -22,12 +21,14 @@ MARKS = {
 
 
 class TailLog(Log):
-    """A Log measuring new lines' width inline: Log starts a thread per write, too many for 50 panes."""
+    """A Log that never measures line widths (it never scrolls sideways; long lines are cut).
+
+    Log measures in a thread per write, too many for 50 panes at 10 Hz, and a wider line changes
+    `virtual_size`, which makes Textual lay out the whole screen again.
+    """
 
     def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
-        if lines:
-            width = max(cell_len(self._process_line(line)) for line in lines)
-            self._update_maximum_width(updates, width)
+        return
 
 
 def status_text(row: NodeRow) -> str:
@@ -49,7 +50,7 @@ class NodePane(Widget):
 
     DEFAULT_CSS = """
     NodePane { height: 6; border: round $panel-lighten-2; padding: 0 1; }
-    NodePane > .pane-status { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    NodePane > .pane-status { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     NodePane > TailLog { height: 1fr; overflow: hidden hidden; background: transparent; color: $text-muted; }
     """
 
