@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -93,8 +94,12 @@ class Sshd:
 
 
 def sshd_config(port: int, host_key: Path, authorized_keys_dir: Path, host: str = LOOPBACK,
-                extra: Sequence[str] = (), log_level: str = "VERBOSE") -> str:
-    """`extra` goes last (so it may hold `Match` blocks); sshd keeps the first value of other keywords."""
+                extra: Sequence[str] = (), log_level: str = "VERBOSE", root_home: Path | None = None) -> str:
+    """`extra` goes last (so it may hold `Match` blocks); sshd keeps the first value of other keywords.
+
+    `root_home` replaces root's $HOME in sessions: bash run by sshd sources ~/.bashrc, and a developer
+    machine's root dotfiles (pyenv's global rehash lock, for one) must not slow down or hang the tests.
+    """
     lines = [
         f"Port {port}", f"ListenAddress {host}", f"HostKey {host_key}", "PidFile none",
         f"AuthorizedKeysFile {authorized_keys_dir}/%u", "UsePAM no", "StrictModes no",
@@ -102,6 +107,8 @@ def sshd_config(port: int, host_key: Path, authorized_keys_dir: Path, host: str 
         "KbdInteractiveAuthentication no", "AllowTcpForwarding yes", "MaxSessions 50",
         "MaxStartups 100", f"LogLevel {log_level}", *extra,
     ]
+    if root_home is not None:
+        lines += ["Match User root", f"  SetEnv HOME={root_home}"]
     return "\n".join(lines) + "\n"
 
 
@@ -118,7 +125,8 @@ def _wait_for_banner(host: str, port: int, proc: subprocess.Popen[bytes], log: P
 
 
 def start_sshd(workdir: Path, name: str, *, authorized_keys_dir: Path, host: str = LOOPBACK,
-               extra: Sequence[str] = (), log_level: str = "VERBOSE", timeout: float = 10.0) -> Sshd:
+               extra: Sequence[str] = (), log_level: str = "VERBOSE", clean_root_home: bool = True,
+               timeout: float = 10.0) -> Sshd:
     """Start `sshd -D -e -f <config>` on a free port with its own ed25519 host key.
 
     Tries three ports: another process may grab the free port before sshd binds it.
@@ -127,10 +135,13 @@ def start_sshd(workdir: Path, name: str, *, authorized_keys_dir: Path, host: str
     host_key = workdir / f"{name}_host_ed25519"
     if not host_key.exists():
         keygen(host_key, comment=f"{name}-host")
+    root_home = workdir / "root-home" if clean_root_home else None
+    if root_home is not None:
+        root_home.mkdir(mode=0o700, exist_ok=True)
     for attempt in range(3):
         port = free_port(host)
         config = workdir / f"{name}_sshd_config"
-        config.write_text(sshd_config(port, host_key, authorized_keys_dir, host, extra, log_level))
+        config.write_text(sshd_config(port, host_key, authorized_keys_dir, host, extra, log_level, root_home))
         log = workdir / f"{name}_sshd.log"
         with log.open("wb") as out:
             proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=out,
@@ -275,9 +286,53 @@ def _authorize(keys_dir: Path, users: Sequence[str], *keys: Path) -> None:
         path.chmod(0o644)
 
 
+LAB_PREFIX = "k8stui-sshd-"
+_LAB_USER = re.compile(r"^k8s(?:ops|ops2|tty)-([0-9a-f]{6})$")
+
+
+def _in_use(workdir: Path) -> bool:
+    """A live process (the lab's sshd, its ssh-agent) still names the lab's directory."""
+    return subprocess.run(["pgrep", "-f", str(workdir)], capture_output=True).returncode == 0
+
+
+def sweep_stale_labs(min_age: float = 120.0) -> None:
+    """Remove what killed test sessions left behind (users, sudoers files, directories).
+
+    A lab is stale when no process refers to its directory any more and it is older than `min_age`
+    (a lab being started has no sshd yet for a moment).
+    """
+    for workdir in Path(tempfile.gettempdir()).glob(f"{LAB_PREFIX}*"):
+        if time.time() - workdir.stat().st_mtime < min_age or _in_use(workdir):
+            continue
+        for keys in (workdir / "authorized_keys").glob("k8s*"):
+            match = _LAB_USER.match(keys.name)
+            if match:
+                subprocess.run(["userdel", "-r", "-f", keys.name], check=False, capture_output=True)
+                Path(f"/etc/sudoers.d/k8stui-test-{match.group(1)}").unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """`timeout` and CI cancellation send SIGTERM: make it a KeyboardInterrupt so teardown still runs."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def start_lab() -> SshLab:
+    sweep_stale_labs()
     # Not pytest's tmp dir: the test users' sshd session processes must read their authorized_keys.
-    workdir = Path(tempfile.mkdtemp(prefix="k8stui-sshd-"))
+    workdir = Path(tempfile.mkdtemp(prefix=LAB_PREFIX))
     workdir.chmod(0o711)
     keys_dir = workdir / "authorized_keys"
     keys_dir.mkdir(mode=0o755)
@@ -317,11 +372,12 @@ def ssh_lab() -> Iterator[SshLab]:
     reason = lab_skip_reason()
     if reason:
         pytest.skip(reason)
-    lab = start_lab()
-    try:
-        yield lab
-    finally:
-        lab.stop()
+    with sigterm_as_interrupt():
+        lab = start_lab()
+        try:
+            yield lab
+        finally:
+            lab.stop()
 
 
 @pytest.fixture(scope="session")
