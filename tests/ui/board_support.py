@@ -23,7 +23,6 @@ from k8stui.engine.events import (
     Summary,
 )
 from k8stui.model.cluster import ClusterSpec, NodeSpec
-from k8stui.recipes.plan import build_plan
 from k8stui.ui.engine_bridge import EngineBridge
 from k8stui.ui.screens.board import BoardScreen
 
@@ -41,9 +40,14 @@ def lab_spec(workers: int = 3) -> ClusterSpec:
     return ClusterSpec(name="lab", nodes=nodes)
 
 
+# Fixed step lists, not the live catalog: the snapshots must not change whenever a step is added.
+COMMON = ("facts", "preflight", "hostname", "swap", "kernel", "kube-repo", "kube-packages", "containerd")
+CP_STEPS = (*COMMON, "images", "init", "kubeconfig", "cni", "fetch-kubeconfig", "smoke")
+WORKER_STEPS = (*COMMON, "join")
+
+
 def steps_of(spec: ClusterSpec) -> dict[str, tuple[str, ...]]:
-    plan = build_plan(spec)
-    return {n.name: tuple(p.step.id for p in plan.steps(n.name)) for n in spec.nodes}
+    return {n.name: CP_STEPS if n.role == "control-plane" else WORKER_STEPS for n in spec.nodes}
 
 
 def _ok(node: str, step: str, at: float) -> StepFinished:

@@ -36,7 +36,7 @@ def detail_lines(summary: Summary, log_dir: str | None) -> list[str]:
     if summary.kubeconfig:
         lines += [
             f"[dim]kubeconfig[/]     {escape(summary.kubeconfig)}",
-            f"                [b]export KUBECONFIG={escape(summary.kubeconfig)}[/]",
+            f"               [b]export KUBECONFIG={escape(summary.kubeconfig)}[/]",
         ]
     else:
         lines.append("[dim]kubeconfig[/]     not fetched yet")
