@@ -27,7 +27,7 @@ LOG = ("2026-11-27T14:40:00Z containerd k8stui| === 11-containerd.sh run (timeou
 class _LogsHere:
     """The board's runner, as far as the detail screen needs it: logs in the current directory."""
 
-    class logs:  # noqa: N801  # mimics `runner.logs`
+    class logs:  # mimics `runner.logs`
         @staticmethod
         def path(node: str) -> Path:
             return Path(f"{node}.log")
