@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 
-from . import containerd, images, miniyaml, state
+from . import containerd, images, miniyaml, pkgdb, state, vercmp
 
 CONFIG = "/etc/crictl.yaml"
 CONTAINERD = ("unix:///run/containerd/containerd.sock", "unix:///var/run/containerd/containerd.sock")
@@ -84,6 +84,10 @@ def _connect(endpoint: str, service: str) -> None:
 
 
 def crictl(args: list[str]) -> int:
+    if args in (["--version"], ["-v"]):
+        package = pkgdb.installed().get("cri-tools", {})
+        print(f"crictl version v{vercmp.upstream(package.get('version', '0'))}")
+        return 0
     opts, rest = _split(args)
     if not rest:
         state.fail("crictl: missing command (images, pull, inspecti, ps, info, version)", 1)
