@@ -225,7 +225,8 @@ class Runner:
         self._emit(StepStarted(planned.node, planned.step.id, index + 1, total))
         if planned.step.kind is Kind.LOCAL:
             ack = self.acknowledged_warnings
-            return self._finish(preflight(self.spec, planned, self.facts, log, self._emit, started, ack))
+            return self._finish(preflight(self.spec, planned, self.facts, log, self._emit, started, ack,
+                                          self.outputs))
         return self._finish(await self._remote(planned, started))
 
     async def _remote(self, planned: PlannedStep, started: float) -> StepResult:
@@ -332,6 +333,8 @@ class Runner:
             self.state.set_facts(planned.node, values)
             return
         for name, value in values.items():
+            if planned.step.node_outputs:  # every node publishes these names: keep each node's value
+                name = f"{name}@{planned.node}"
             if name in SECRET_OUTPUTS:
                 self.logs.redact.add(value)
             self.state.set_output(name, value)

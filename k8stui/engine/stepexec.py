@@ -153,19 +153,20 @@ def emit_lines(emit: Callable[[EngineEvent], None], log: NodeLog, planned: Plann
 
 def preflight(spec: ClusterSpec, planned: PlannedStep, facts: dict[str, Facts], log: NodeLog,
               emit: Callable[[EngineEvent], None], started: float,
-              acknowledged: tuple[str, ...] = ()) -> StepResult:
-    """The LOCAL preflight step: errors fail it (findings shown), warnings are logged and let it pass.
+              acknowledged: tuple[str, ...] = (), outputs: dict[str, str] | None = None) -> StepResult:
+    """A LOCAL step (preflight, port-matrix): errors fail it (findings shown), warnings are logged and
+    let it pass.
 
     `acknowledged` holds warning texts (or finding codes) the operator already accepted: they are
     still logged, marked as such, and left out of the step's message.
     """
     try:
-        findings = evaluate_preflight(spec, planned.node, facts)
+        notes, findings = evaluate_local(spec, planned, facts, outputs or {})
     except Exception as err:  # a bug in a check must fail this step, not crash the run
-        message = f"preflight crashed: {type(err).__name__}: {err}"
+        message = f"{planned.step.id} crashed: {type(err).__name__}: {err}"
         return result(planned, Status.FAILED, started, message=message)
     seen = [_finding_line(f, acknowledged) for f in findings]
-    emit_lines(emit, log, planned, seen)
+    emit_lines(emit, log, planned, [*notes, *seen])
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -182,6 +183,16 @@ def _acknowledged(finding: Any, acknowledged: tuple[str, ...]) -> bool:
 def _finding_line(finding: Any, acknowledged: tuple[str, ...]) -> str:
     mark = " (acknowledged)" if finding.severity != "error" and _acknowledged(finding, acknowledged) else ""
     return f"{finding.severity}: {finding.text}{mark}"
+
+
+def evaluate_local(spec: ClusterSpec, planned: PlannedStep, facts: dict[str, Facts],
+                   outputs: dict[str, str]) -> tuple[list[str], list[Any]]:
+    """(lines to show, findings) of a LOCAL step, decided from facts and published outputs."""
+    if planned.step.id == "port-matrix":
+        from k8stui.recipes.portmatrix import matrix_lines
+
+        return matrix_lines(spec, planned.node, outputs)
+    return [], evaluate_preflight(spec, planned.node, facts)
 
 
 def evaluate_preflight(spec: ClusterSpec, node: str, facts: dict[str, Facts]) -> list[Any]:

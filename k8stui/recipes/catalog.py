@@ -58,6 +58,8 @@ def _untaint(ctx: StepContext) -> bool:
     return ctx.spec.kubernetes.untaint_control_plane
 
 
+# Planned steps only count: a barrier over whichever of these run on every node.
+PORT_BARRIER = tuple(Need(step, Target.ALL.value) for step in ("hostname", "timesync", "firewall"))
 JOINS = (Need("join", Target.WORKERS.value), Need("join-control-plane", Target.OTHER_CONTROL_PLANES.value))
 
 CATALOG: tuple[Step, ...] = (
@@ -67,6 +69,16 @@ CATALOG: tuple[Step, ...] = (
     Step("hostname", "Hostname and /etc/hosts", timeout=60),
     Step("timesync", "Time sync (chrony)", when=_time, timeout=300, diagnostics=("chronyc sources -v",)),
     Step("firewall", "Firewall", when=_firewall, timeout=120),
+    # Port matrix: after the firewall step (its openings count), before anything Kubernetes listens.
+    # Listeners start once every node is past its host-name, time and firewall steps, so they are all up
+    # together; every node probes every other; listeners stop; each node judges the ports into it.
+    Step("ports-listen", "Port check: test listeners", changes=False, timeout=60, node_outputs=True,
+         needs=PORT_BARRIER, outputs=("ports_listen",)),
+    Step("ports-probe", "Port check: probe the other nodes", changes=False, timeout=600, node_outputs=True,
+         needs=(Need("ports-listen", Target.ALL.value),), outputs=("ports_probe",)),
+    Step("ports-close", "Port check: stop the listeners", changes=False, timeout=60, node_outputs=True,
+         needs=(Need("ports-probe", Target.ALL.value),), outputs=("ports_alive",)),
+    Step("port-matrix", "Port matrix between the nodes", kind=Kind.LOCAL, timeout=10),
     Step("selinux", "SELinux permissive", when=_el, timeout=60),
     Step("swap", "Swap off now and at boot", timeout=60),
     Step("kernel", "Kernel modules and sysctl", timeout=60, diagnostics=("lsmod", "sysctl -a --pattern 'bridge|ip_forward'")),

@@ -9,7 +9,7 @@ from k8stui.model import versions
 from k8stui.model.cluster import ClusterSpec, NodeSpec, SSHSpec
 from k8stui.model.facts import Facts, OsInfo
 from k8stui.model.versions import Version
-from k8stui.recipes import artifacts
+from k8stui.recipes import artifacts, portmatrix
 from k8stui.recipes.ports import parse_endpoint, ports_for
 
 
@@ -58,4 +58,6 @@ class StepContext:
             "endpoint": parse_endpoint(self.spec.kubernetes.control_plane_endpoint),
             # Config files and manifests (kubeadm, CNI, runtime) the Kubernetes steps embed.
             "artifacts": artifacts,
+            # The port matrix steps: what to listen on and probe (k8stui.recipes.portmatrix is pure).
+            "portmatrix": portmatrix,
         }

@@ -62,6 +62,8 @@ class Step:
     changes: bool = True  # False for read-only steps (facts): dry run runs them in full
     template: str = ""
     outputs: tuple[str, ...] = ()  # names this step publishes (::k8stui-output:: name=value)
+    # Every node publishes its own value of the same names: stored as `name@node` (the port matrix).
+    node_outputs: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -183,6 +183,11 @@ class SimCluster:
 
     def clear_faults(self) -> None:
         self.world.faults.clear()
+        self.world.blocked_ports.clear()
+
+    def block_port(self, source: str, target: str, port: str) -> None:
+        """Drop `port` ("tcp/6443") from `source` to `target`: the port matrix reports that pair blocked."""
+        self.world.blocked_ports.add((source, target, port))
 
     async def connect(self, name: str, **options: object) -> asyncssh.SSHClientConnection:
         """A raw asyncssh client connection to a node, verifying its host key (tests, benchmarks)."""

@@ -67,6 +67,8 @@ class World:
     nodes: dict[str, SimNode] = field(default_factory=dict)
     token_expires: str = ""
     sudo_password: str | None = None  # the login user's sudo password (None: NOPASSWD or root)
+    # (source, target, "tcp/6443"): probes of these pairs time out, as a dropped port does.
+    blocked_ports: set[tuple[str, str, str]] = field(default_factory=set)
 
     @property
     def duration(self) -> float:
@@ -168,7 +170,8 @@ class SimNode:
         if step == "facts":
             return self.facts()
         if step in ports.STEPS:
-            return ports.outputs(step, script)
+            blocked = {(target, key) for source, target, key in world.blocked_ports if source == self.name}
+            return ports.outputs(step, script, blocked)
         if step in PUBLISH_NEEDS_INIT and not world.initialised:
             raise StepFailed(["cat: /etc/kubernetes/admin.conf: No such file or directory"])
         if step == "init":

@@ -28,11 +28,14 @@ def probe_targets(script: str) -> list[tuple[str, str, int]]:
     return [(target, proto, int(port)) for target, proto, port in _PROBE_RE.findall(script)]
 
 
-def outputs(step: str, script: str) -> dict[str, str]:
+def outputs(step: str, script: str, blocked: set[tuple[str, str]] | None = None) -> dict[str, str]:
+    """`blocked`: (target, "tcp/6443") pairs whose probe times out (SimCluster.block_port)."""
     if step == "ports-listen":
         states = " ".join(f"{key}=listening" for key in listen_keys(script))
         return {"ports_listen": f"until={int(time.time()) + LISTEN_SECONDS} tool=python3 {states}".rstrip()}
     if step == "ports-probe":
-        tokens = " ".join(f"{t}:{proto}/{port}=open" for t, proto, port in probe_targets(script))
+        dropped = blocked or set()
+        tokens = " ".join(f"{t}:{proto}/{port}={'timeout' if (t, f'{proto}/{port}') in dropped else 'open'}"
+                          for t, proto, port in probe_targets(script))
         return {"ports_probe": tokens}
     return {"ports_alive": "-"}

@@ -25,6 +25,7 @@ from k8stui.engine.events import (
 )
 from k8stui.engine.runner import Runner
 from k8stui.engine.state import RunState
+from k8stui.recipes.catalog import CATALOG
 from k8stui.recipes.plan import Plan
 
 INIT_OUTPUTS = {
@@ -291,5 +292,6 @@ async def test_a_template_error_fails_only_that_step(fake: FakeCluster, tmp_path
     summary = await runner.run()
     [failure] = summary.failures
     assert (failure.node, failure.step) == ("w1", "kernel")
-    assert failure.message == "could not render 07-kernel.sh: KeyError: 'missing_variable'"
+    kernel = next(f"{i:02d}-kernel.sh" for i, s in enumerate(CATALOG) if s.id == "kernel")
+    assert failure.message == f"could not render {kernel}: KeyError: 'missing_variable'"
     assert finals(events)[("w2", "join")] is Status.OK

@@ -11,6 +11,12 @@ import pytest
 import yaml
 
 from k8stui.cli import main
+from k8stui.recipes.catalog import CATALOG
+
+
+def _script(step_id: str) -> str:
+    """`NN-<id>.sh`: numbers are catalog positions, so they move when steps are added."""
+    return next(f"{i:02d}-{s.id}.sh" for i, s in enumerate(CATALOG) if s.id == step_id)
 
 FILE = """\
 apiVersion: k8stui/v1
@@ -49,18 +55,18 @@ def test_render_writes_scripts_and_configs(tmp_path: Path, capsys: pytest.Captur
     assert {p.name for p in out.iterdir()} == {"master1", "node1", "kubeadm-config.yaml", "cni.yaml",
                                                "containerd-config.toml"}
     master = sorted(p.name for p in (out / "master1").iterdir())
-    assert master[0] == "00-facts.sh" and "15-init.sh" in master and "17-cni.sh" in master
+    assert master[0] == "00-facts.sh" and _script("init") in master and _script("cni") in master
     worker = sorted(p.name for p in (out / "node1").iterdir())
-    assert "19-join.sh" in worker and "05-selinux.sh" in worker and "15-init.sh" not in worker
+    assert _script("join") in worker and _script("selinux") in worker and _script("init") not in worker
     assert not any("preflight" in name for name in master)  # a local step: no script
-    init = out / "master1" / "15-init.sh"
+    init = out / "master1" / _script("init")
     assert stat.S_IMODE(init.stat().st_mode) == 0o755
     assert init.read_text().startswith("#!/usr/bin/env bash\n# k8stui-step: init master1")
     docs = [d for d in yaml.safe_load_all((out / "kubeadm-config.yaml").read_text()) if d]
     assert [d["kind"] for d in docs] == ["InitConfiguration", "ClusterConfiguration", "KubeletConfiguration",
                                          "KubeProxyConfiguration"]
     assert "version = 2" in (out / "containerd-config.toml").read_text()
-    assert "__K8STUI_MISSING_TOKEN__" in (out / "node1" / "19-join.sh").read_text()
+    assert "__K8STUI_MISSING_TOKEN__" in (out / "node1" / _script("join")).read_text()
 
 
 def test_render_docker_without_cni(tmp_path: Path) -> None:
@@ -70,7 +76,7 @@ def test_render_docker_without_cni(tmp_path: Path) -> None:
     names = {p.name for p in out.iterdir()}
     assert "daemon.json" in names and "cni.yaml" not in names and "containerd-config.toml" not in names
     assert json.loads((out / "daemon.json").read_text())["exec-opts"] == ["native.cgroupdriver=systemd"]
-    assert (out / "master1" / "12-docker.sh").exists() and not (out / "master1" / "17-cni.sh").exists()
+    assert (out / "master1" / _script("docker")).exists() and not (out / "master1" / _script("cni")).exists()
 
 
 def test_rerender_replaces_stale_scripts_and_configs(tmp_path: Path) -> None:
@@ -79,7 +85,8 @@ def test_rerender_replaces_stale_scripts_and_configs(tmp_path: Path) -> None:
     (out / "node1" / "notes.txt").write_text("mine")
     path = cluster_file(tmp_path, version="1.23.6", runtime="docker", mirror="aliyun-legacy", cni="none")
     assert main(["render", "-f", str(path), "-o", str(out), "--os", "debian-12"]) == 0
-    assert not (out / "node1" / "11-containerd.sh").exists() and (out / "node1" / "12-docker.sh").exists()
+    node1 = out / "node1"
+    assert not (node1 / _script("containerd")).exists() and (node1 / _script("docker")).exists()
     assert not (out / "cni.yaml").exists() and not (out / "containerd-config.toml").exists()
     assert (out / "node1" / "notes.txt").read_text() == "mine"
 
@@ -109,9 +116,9 @@ def test_plan_lists_ordered_steps_and_waits(tmp_path: Path, capsys: pytest.Captu
     assert "rocky-9" in worker.splitlines()[0]
     numbers = [int(line.split()[0]) for line in master.splitlines()[1:]]
     assert numbers == sorted(numbers)
-    assert "  15  init" in master
+    assert f"  {_script('init')[:2]}  init" in master
     join = next(line for line in worker.splitlines() if " join " in line)
-    assert join.split()[:2] == ["19", "join"] and "[waits for init@master1]" in join
+    assert join.split()[:2] == [_script("join")[:2], "join"] and "[waits for init@master1]" in join
     smoke = next(line for line in master.splitlines() if "smoke" in line)
     assert "join@node1" in smoke
 
@@ -124,7 +131,7 @@ def test_render_plan_matches_plan_output(tmp_path: Path, capsys: pytest.CaptureF
     out = tmp_path / "out"
     assert main(["render", "-f", str(path), "-o", str(out), "--os", "ubuntu-22.04"]) == 0
     written = {p.name for node in ("master1", "node1") for p in (out / node).iterdir()}
-    assert written == listed - {"01-preflight.sh"}
+    assert written == listed - {_script(s.id) for s in CATALOG if s.kind.value == "local"}
 
 
 def test_example_from_the_contract_renders(tmp_path: Path) -> None:
@@ -139,7 +146,7 @@ def test_example_from_the_contract_renders(tmp_path: Path) -> None:
         """))
     out = tmp_path / "out"
     assert main(["render", "-f", str(path), "-o", str(out)]) == 0
-    assert (out / "cp2" / "18-join-control-plane.sh").exists()
+    assert (out / "cp2" / _script("join-control-plane")).exists()
     assert "version = 3" in (out / "containerd-config.toml").read_text()
     assert "interface=eth1" in (out / "cni.yaml").read_text()
 

@@ -1,0 +1,354 @@
+"""The port matrix: which ports each node must accept from which nodes, and what the probes found.
+
+Three remote steps gather the evidence (`ports-listen`: short-lived listeners on every node;
+`ports-probe`: every node connects to every other node's listeners; `ports-close`: listeners stopped,
+saying which were still alive) and one local step (`port-matrix`) turns it into findings. This module is
+the pure part: what to probe (from `k8stui.recipes.ports`, the one port table), how the steps' published
+values read, and the matrix with a plain-words reason and the rule to add for each blocked pair.
+
+Published values (stored per node as `name@node`, see `node_key`), space-separated tokens:
+- ports_listen: `until=<epoch> tool=<python3|nc|none> tcp/6443=listening udp/8472=in-use ...`
+  (states: listening | in-use | failed | no-tool)
+- ports_probe:  `<target>:tcp/6443=open <target>:udp/8472=timeout ...`
+  (open | timeout | rejected | refused | expired | error)
+- ports_alive:  `tcp/6443 udp/8472 ...` (`-` when none): listeners still running when closed
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from k8stui.model.cluster import ClusterSpec, NodeSpec
+from k8stui.recipes.ports import Port, ports_for
+from k8stui.recipes.preflight import Finding
+
+LISTEN, PROBE, ALIVE = "ports_listen", "ports_probe", "ports_alive"
+# kube-scheduler and kube-controller-manager bind 127.0.0.1 under kubeadm: nothing remote talks to them.
+LOCAL_ONLY = frozenset({10257, 10259})
+# A blocked pair of these breaks the cluster (API, etcd, kubelet, the pod network): an error.
+# The others (kube-proxy health, NodePorts, unused calico options) are warnings.
+REQUIRED = frozenset({
+    ("tcp", 6443), ("tcp", 2379), ("tcp", 2380), ("tcp", 10250), ("udp", 8472), ("tcp", 179),
+})
+FROM_CONTROL_PLANES = frozenset({("tcp", 2379), ("tcp", 2380)})  # etcd peers and clients: control planes
+PROBE_SECONDS = 3  # per connect attempt; UDP waits this long for the echo in total
+
+
+def node_key(name: str, node: str) -> str:
+    """Where a per-node published value is stored among the run's outputs: `ports_listen@cp1`."""
+    return f"{name}@{node}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One port a node must accept: a sample of a range (its first and last port) is enough."""
+
+    proto: str
+    port: int
+    purpose: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.proto}/{self.port}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.proto.upper()} {self.port}"
+
+    @property
+    def required(self) -> bool:
+        return (self.proto, self.port) in REQUIRED
+
+    @property
+    def control_planes_only(self) -> bool:
+        return (self.proto, self.port) in FROM_CONTROL_PLANES
+
+
+def _samples(port: Port) -> list[int]:
+    return sorted({port.first, port.last})
+
+
+def table(spec: ClusterSpec, node: NodeSpec) -> list[Port]:
+    return ports_for(node.role, spec.network.cni, workloads=spec.kubernetes.untaint_control_plane)
+
+
+def checks_for(spec: ClusterSpec, node: NodeSpec) -> list[Check]:
+    """The TCP/UDP ports `node` must accept from the other nodes, ranges sampled, in table order."""
+    checks: list[Check] = []
+    for port in table(spec, node):
+        if port.proto == "ip":
+            continue
+        for number in _samples(port):
+            check = Check(port.proto, number, port.purpose)
+            if number not in LOCAL_ONLY and check not in checks:
+                checks.append(check)
+    return checks
+
+
+def untestable(spec: ClusterSpec, node: NodeSpec) -> list[Port]:
+    """Openings a listener cannot prove (raw IP protocols such as calico's IP-in-IP)."""
+    return [p for p in table(spec, node) if p.proto == "ip"]
+
+
+def sources_for(spec: ClusterSpec, target: NodeSpec, check: Check) -> list[NodeSpec]:
+    """The nodes that must reach `check` on `target` (never the target itself)."""
+    nodes = spec.control_planes if check.control_planes_only else spec.nodes
+    return [n for n in nodes if n.name != target.name]
+
+
+# ------------------------------------------------------------------------------------ parsing
+
+
+@dataclass
+class Listen:
+    """What a node's `ports-listen` step published."""
+
+    until: float = 0.0
+    tool: str = "none"
+    states: dict[str, str] = field(default_factory=dict)  # "tcp/6443" -> listening | in-use | ...
+
+
+def parse_listen(text: str | None) -> Listen | None:
+    if not text:
+        return None
+    listen = Listen()
+    for token in text.split():
+        name, _, value = token.partition("=")
+        if name == "until":
+            listen.until = float(value or 0)
+        elif name == "tool":
+            listen.tool = value
+        elif "/" in name:
+            listen.states[name] = value
+    return listen
+
+
+def parse_probe(text: str | None) -> dict[tuple[str, str], str]:
+    """`cp1:tcp/6443=open ...` -> {("cp1", "tcp/6443"): "open"}."""
+    results: dict[tuple[str, str], str] = {}
+    for token in (text or "").split():
+        where, _, value = token.partition("=")
+        target, _, port = where.rpartition(":")
+        if target and port:
+            results[(target, port)] = value
+    return results
+
+
+def parse_alive(text: str | None) -> set[str] | None:
+    if text is None:
+        return None
+    return {t for t in text.split() if "/" in t}
+
+
+# ------------------------------------------------------------------------------- what to probe
+
+
+@dataclass(frozen=True)
+class Probe:
+    target: str
+    ip: str
+    proto: str
+    port: int
+    until: int  # the target's listeners stop at this epoch second: later, the probe says "expired"
+
+    @property
+    def token(self) -> str:
+        return f"{self.target}:{self.proto}/{self.port}"
+
+
+def probes_from(spec: ClusterSpec, source: str, outputs: dict[str, str]) -> list[Probe]:
+    """What `source` must connect to: every other node's ports that its listener really holds."""
+    me = spec.node(source)
+    probes = []
+    for target in spec.nodes:
+        listen = parse_listen(outputs.get(node_key(LISTEN, target.name)))
+        if target.name == me.name or listen is None or not target.node_ip:
+            continue
+        for check in checks_for(spec, target):
+            wanted = any(n.name == me.name for n in sources_for(spec, target, check))
+            if wanted and listen.states.get(check.key) == "listening":
+                probes.append(Probe(target.name, target.node_ip, check.proto, check.port, int(listen.until)))
+    return probes
+
+
+def listen_seconds(spec: ClusterSpec) -> int:
+    """How long listeners live: enough for every node to probe (bounded; `ports-close` stops them earlier)."""
+    return min(900, 120 + 3 * len(spec.nodes))
+
+
+# ------------------------------------------------------------------------------------ the matrix
+
+
+class Cell(str, Enum):
+    OPEN = "open"
+    BLOCKED = "blocked"
+    UNTESTED = "not tested"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One source -> target -> port cell of the matrix, with why it is not open."""
+
+    source: str
+    target: str
+    check: Check
+    state: Cell
+    reason: str = ""
+
+
+_NOT_LISTENING = {
+    "in-use": "{port} is already in use on {target} (another program listens on it; is Kubernetes already "
+              "installed there?), so no test listener could take it",
+    "no-tool": "{target} has no python or nc to listen with",
+    "failed": "the test listener on {target} could not bind {port}",
+}
+_PROBE = {
+    "timeout": "no {answer} within {seconds} s: packets from {source} to {target} are dropped",
+    "rejected": "{source} -> {target} is rejected (no route to host / administratively prohibited)",
+    "refused": "{target} refused it although its test listener was running: a firewall rejects it",
+}
+
+
+def _cell(spec: ClusterSpec, source: str, target: str, check: Check, outputs: dict[str, str]) -> Pair:
+    words = {"source": source, "target": target, "port": check.label, "seconds": PROBE_SECONDS,
+             "answer": "echo" if check.proto == "udp" else "answer"}
+
+    def pair(state: Cell, reason: str = "") -> Pair:
+        return Pair(source, target, check, state, reason.format(**words))
+
+    listen = parse_listen(outputs.get(node_key(LISTEN, target)))
+    if listen is None:
+        return pair(Cell.UNTESTED, "{target} published no listener results (ports-listen did not run there)")
+    state = listen.states.get(check.key, "")
+    if state != "listening":
+        return pair(Cell.UNTESTED, _NOT_LISTENING.get(state, "{target} did not listen on {port}"))
+    probed = outputs.get(node_key(PROBE, source))
+    if probed is None:
+        return pair(Cell.UNTESTED, "{source} published no probe results (its ports-probe step did not run)")
+    result = parse_probe(probed).get((target, check.key), "")
+    if result == "open":
+        return pair(Cell.OPEN)
+    alive = parse_alive(outputs.get(node_key(ALIVE, target)))
+    if result in ("refused", "expired") and alive is not None and check.key not in alive:
+        return pair(Cell.UNTESTED, "the test listener on {target} had already stopped when {source} probed")
+    if result in _PROBE:
+        return pair(Cell.BLOCKED, _PROBE[result])
+    return pair(Cell.UNTESTED, f"{{source}} could not probe it ({result or 'no result'})")
+
+
+def build(spec: ClusterSpec, outputs: dict[str, str]) -> list[Pair]:
+    """Every (source, target, port) cell, targets in file order, then ports in table order."""
+    return [_cell(spec, source.name, target.name, check, outputs)
+            for target in spec.nodes for check in checks_for(spec, target)
+            for source in sources_for(spec, target, check)]
+
+
+def gathered(outputs: dict[str, str]) -> bool:
+    """Whether any port-check step published anything (old state files and `--steps` runs have none)."""
+    return any(key.startswith((f"{LISTEN}@", f"{PROBE}@")) for key in outputs)
+
+
+# ---------------------------------------------------------------------------------- findings
+
+
+def _ips(spec: ClusterSpec, names: list[str]) -> str:
+    return ", ".join(f"{n} ({spec.node(n).node_ip})" if spec.node(n).node_ip else n for n in names)
+
+
+def rule(spec: ClusterSpec, target: str, check: Check, sources: list[str]) -> str:
+    """The opening to add on `target`, as firewalld, ufw and cloud security-group wording."""
+    ips = [spec.node(n).node_ip or n for n in sources]
+    fw = f"{check.port}/{check.proto}"
+    local = "" if spec.host_prep.firewall == "leave" else (
+        f" (hostPrep.firewall is {spec.host_prep.firewall}, so look at the cloud rules first)")
+    return (f"allow inbound {check.label} on {target} from {', '.join(ips)}{local}: "
+            f"firewalld: firewall-cmd --permanent --add-port={fw} && firewall-cmd --reload; "
+            f"ufw: ufw allow {fw}; cloud: add an inbound rule to {target}'s security group "
+            f"for {check.label} from {', '.join(ips)} (or from the nodes' own security group)")
+
+
+def _group(pairs: list[Pair]) -> dict[Check, list[Pair]]:
+    grouped: dict[Check, list[Pair]] = {}
+    for pair in pairs:
+        grouped.setdefault(pair.check, []).append(pair)
+    return grouped
+
+
+def findings(spec: ClusterSpec, node: str, pairs: list[Pair]) -> list[Finding]:
+    """What the matrix means for `node` as a target: the fix of a blocked port is on its side."""
+    mine = [p for p in pairs if p.target == node]
+    found = [_blocked(spec, node, check, cells)
+             for check, cells in _group([p for p in mine if p.state is Cell.BLOCKED]).items()]
+    found += [_untested(node, check, cells)
+              for check, cells in _group([p for p in mine if p.state is Cell.UNTESTED]).items()]
+    return sorted(found, key=lambda f: (f.severity != "error", f.code))
+
+
+def _blocked(spec: ClusterSpec, node: str, check: Check, cells: list[Pair]) -> Finding:
+    sources = [p.source for p in cells]
+    severity = "error" if check.required else "warning"
+    why = f"{check.purpose} needs it ({cells[0].reason})"
+    if not check.required:
+        why += "; the install goes on, but that feature will not work from there"
+    return Finding(severity, "port-blocked" if check.required else "port-blocked-optional", node,
+                   found=f"{check.label} on {node} is blocked from {_ips(spec, sources)}",
+                   why=why, fix=rule(spec, node, check, sources))
+
+
+def _untested(node: str, check: Check, cells: list[Pair]) -> Finding:
+    sources = ", ".join(p.source for p in cells)
+    return Finding("warning", "port-not-tested", node,
+                   found=f"{check.label} on {node} was not tested from {sources}",
+                   why=f"{cells[0].reason}; k8stui cannot say whether it is open",
+                   fix=f"make sure {check.label} ({check.purpose}) reaches {node} from the other nodes")
+
+
+# ---------------------------------------------------------------------------------- the table
+
+
+def format_matrix(spec: ClusterSpec, pairs: list[Pair], *, problems_only: bool = False) -> list[str]:
+    """One line per target port: `cp1 TCP 6443 (Kubernetes API server) <- cp2 ok, w1 BLOCKED`."""
+    lines = []
+    for target in spec.nodes:
+        for check, cells in _group([p for p in pairs if p.target == target.name]).items():
+            if problems_only and all(p.state is Cell.OPEN for p in cells):
+                continue
+            marks = ", ".join(f"{p.source} {_mark(p.state)}" for p in cells)
+            lines.append(f"  {target.name:<14} {check.label:<10} {check.purpose:<26} <- {marks}")
+    return lines
+
+
+def _mark(state: Cell) -> str:
+    return {Cell.OPEN: "ok", Cell.BLOCKED: "BLOCKED", Cell.UNTESTED: "untested"}[state]
+
+
+def report(spec: ClusterSpec, outputs: dict[str, str]) -> list[str]:
+    """What `k8stui apply` prints after a run: the matrix for blocked (and untested) pairs, and the rules."""
+    if not gathered(outputs):
+        return []
+    pairs = build(spec, outputs)
+    blocked = [p for p in pairs if p.state is Cell.BLOCKED]
+    untested = [p for p in pairs if p.state is Cell.UNTESTED]
+    if not blocked and not untested:
+        return [f"port matrix: all {len(pairs)} node-to-node port checks open"]
+    lines = [f"port matrix: {len(blocked)} blocked, {len(untested)} not tested of {len(pairs)} "
+             "(target, port <- source):", *format_matrix(spec, pairs, problems_only=True)]
+    for target in spec.nodes:
+        for check, cells in _group([p for p in blocked if p.target == target.name]).items():
+            lines.append(f"  fix: {rule(spec, target.name, check, [p.source for p in cells])}")
+    return lines
+
+
+def matrix_lines(spec: ClusterSpec, node: str, outputs: dict[str, str]) -> tuple[list[str], list[Finding]]:
+    """The local `port-matrix` step on `node`: its inbound rows (the whole matrix on the first control
+    plane, once) and its findings."""
+    pairs = build(spec, outputs)
+    first = spec.first_control_plane
+    shown = pairs if first is not None and first.name == node else [p for p in pairs if p.target == node]
+    notes = [f"port matrix ({'all nodes' if shown is pairs else 'into ' + node}; target, port <- source):",
+             *format_matrix(spec, shown)]
+    target = spec.node(node)
+    notes += [f"  {node:<14} {p.label:<10} {p.purpose:<26} not testable with a listener"
+              for p in untestable(spec, target)]
+    return notes, findings(spec, node, pairs)
