@@ -10,7 +10,8 @@ Shapes (`<sudo>` is empty, `sudo -n --`, or `sudo -S -p '' --` with the password
 - cancel:  `<sudo> bash -c KILLER k8stui PIDFILE...`
 The wrapper prints STARTED once sudo let it run, then runs `timeout --kill-after=10 SECONDS ARGV...`
 in the background (GNU timeout puts itself and its children in a new process group whose id is its
-pid), records that pid in RUNDIR/PIDNAME, waits, removes the pidfile and exits with the status.
+pid), records that pid in RUNDIR/PIDNAME (atomically), waits, removes the pidfile and exits with the
+status. The killer never removes pidfiles: a kill that raced the wrapper must leave it for a retry.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ fi
 echo '::k8stui-started::'
 timeout --kill-after=10 "$limit" "$@" &
 pid=$!
-echo "$pid" > "$pidfile"
+echo "$pid" > "$pidfile.tmp" && mv -f -- "$pidfile.tmp" "$pidfile"
 wait "$pid"
 rc=$?
 rm -f -- "$pidfile"
@@ -61,7 +62,6 @@ while [ -n "$pids" ] && [ "$n" -lt 10 ]; do
   n=$((n + 1))
 done
 for pid in $pids; do { kill -KILL -- "-$pid"; kill -KILL "$pid"; } 2>/dev/null; done
-rm -f -- "$@"
 exit 0
 """
 

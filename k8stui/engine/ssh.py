@@ -71,6 +71,8 @@ class _Running:
     pidfile: remote.RemotePath
     sudo: bool
     cancelled: bool = False
+    # Set when we hung up but the node never closed the channel: stop waiting for its output.
+    abandoned: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -249,7 +251,7 @@ class NodeSession:
         watch, began = _Watch(), time.monotonic()
         limit = remote.limit_seconds(timeout)
         try:
-            code = await asyncio.wait_for(_pump(running.proc, on_line, watch), limit + LOCAL_GRACE)
+            code = await asyncio.wait_for(_pump(running, on_line, watch), limit + LOCAL_GRACE)
         except asyncio.TimeoutError:
             await self._stop([running])
             raise StepTimeout(f"{self.node.name}: {label} did not finish within {limit}s; "
@@ -310,6 +312,8 @@ class NodeSession:
                 await self._kill_all(still)
         for item in running:
             item.proc.close()
+        for item in await _still_open(running, settle):
+            item.abandoned.set()
 
     async def _kill_all(self, running: list[_Running]) -> bool:
         reached = True
@@ -354,8 +358,21 @@ async def _start(conn: asyncssh.SSHClientConnection, command: str,
     return proc
 
 
-async def _pump(proc: asyncssh.SSHClientProcess, on_line: OnLine, watch: _Watch) -> int | None:
-    await asyncio.gather(_read(proc.stdout, "out", on_line, watch), _read(proc.stderr, "err", on_line, watch))
+async def _pump(running: _Running, on_line: OnLine, watch: _Watch) -> int | None:
+    """Stream both outputs until the channel closes (or we abandon it); return the exit status."""
+    proc = running.proc
+    out, err = _read(proc.stdout, "out", on_line, watch), _read(proc.stderr, "err", on_line, watch)
+    streams = asyncio.gather(out, err)
+    given_up = asyncio.ensure_future(running.abandoned.wait())
+    try:
+        await asyncio.wait({streams, given_up}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        given_up.cancel()
+        if not streams.done():
+            streams.cancel()
+    if not streams.done() or streams.cancelled():
+        return proc.returncode  # abandoned: the node never closed the channel
+    streams.result()  # re-raise a read error (a dropped connection)
     await proc.wait()
     return proc.returncode
 

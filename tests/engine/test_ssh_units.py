@@ -3,6 +3,7 @@ decisions, ssh_config resolution, sudo messages, errors and secrets."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import shutil
@@ -17,6 +18,7 @@ import asyncssh
 import pytest
 
 from k8stui.engine import remote
+from k8stui.engine import ssh as ssh_module
 from k8stui.engine.errors import HostKeyError, SSHError
 from k8stui.engine.hostkeys import HostKeyGate, KnownHostsFile, known_hosts_name
 from k8stui.engine.ssh import Secrets
@@ -308,3 +310,37 @@ def test_secrets_fall_back_to_star_and_never_print_values() -> None:
     assert secrets.ssh_password("n2") == "p4ss" and secrets.sudo_password("n1") == "s3cret"
     assert secrets.sudo_password("n2") is None
     assert "p4ss" not in repr(secrets) and "s3cret" not in repr(secrets)
+
+
+# -- streaming without a server ------------------------------------------------------------------------
+
+
+class _Stream:
+    """An SSHReader stand-in: hands out queued lines, then blocks (a channel the node never closes)."""
+
+    def __init__(self, *lines: str) -> None:
+        self.lines = list(lines)
+
+    async def readline(self) -> str:
+        if self.lines:
+            return self.lines.pop(0)
+        await asyncio.Event().wait()
+        return ""
+
+
+class _Proc:
+    def __init__(self) -> None:
+        self.stdout, self.stderr = _Stream(f"{remote.STARTED}\n", "hello\n"), _Stream("warn\n")
+        self.returncode = None
+
+
+async def test_pump_streams_lines_and_gives_up_on_an_abandoned_channel() -> None:
+    running = ssh_module._Running(_Proc(), remote.ROOT_RUN.child("x.pid"), sudo=False)  # type: ignore[arg-type]
+    seen: list[tuple[str, str]] = []
+    watch = ssh_module._Watch()
+    pump = asyncio.create_task(ssh_module._pump(running, lambda t, line: seen.append((t, line)), watch))
+    await asyncio.sleep(0.05)
+    assert not pump.done() and watch.started
+    assert sorted(seen) == [("err", "warn"), ("out", "hello")]  # the marker is consumed, not shown
+    running.abandoned.set()
+    assert await asyncio.wait_for(pump, 5) is None
