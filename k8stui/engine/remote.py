@@ -46,22 +46,24 @@ exit "$rc"
 """
 
 KILLER = r"""exec </dev/null
+# Only a process still named `timeout` is ours when its group is missing (a pid can be reused).
+lone() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = timeout ] && kill "$2" "$1"; }
 pids=
 for f in "$@"; do
   pid=$(cat -- "$f" 2>/dev/null) || continue
   case $pid in ''|*[!0-9]*) continue ;; esac
   # the group may not exist for a split second after the fork: then signal timeout itself
-  { kill -TERM -- "-$pid" || kill -TERM "$pid"; } 2>/dev/null && pids="$pids $pid"
+  { kill -TERM -- "-$pid" || lone "$pid" -TERM; } 2>/dev/null && pids="$pids $pid"
 done
 n=0
 while [ -n "$pids" ] && [ "$n" -lt 10 ]; do
   alive=
-  for pid in $pids; do { kill -0 -- "-$pid" || kill -0 "$pid"; } 2>/dev/null && alive="$alive $pid"; done
+  for pid in $pids; do { kill -0 -- "-$pid" || lone "$pid" -0; } 2>/dev/null && alive="$alive $pid"; done
   pids=$alive
   [ -n "$pids" ] && sleep 0.5
   n=$((n + 1))
 done
-for pid in $pids; do { kill -KILL -- "-$pid"; kill -KILL "$pid"; } 2>/dev/null; done
+for pid in $pids; do { kill -KILL -- "-$pid" || lone "$pid" -KILL; } 2>/dev/null; done
 exit 0
 """
 

@@ -344,3 +344,12 @@ async def test_pump_streams_lines_and_gives_up_on_an_abandoned_channel() -> None
     assert sorted(seen) == [("err", "warn"), ("out", "hello")]  # the marker is consumed, not shown
     running.abandoned.set()
     assert await asyncio.wait_for(pump, 5) is None
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+@pytest.mark.parametrize("name", ["WRAPPER", "KILLER"])
+def test_remote_snippets_pass_shellcheck(tmp_path: Path, name: str) -> None:
+    script = tmp_path / f"{name}.sh"
+    script.write_text("#!/usr/bin/env bash\n" + getattr(remote, name))
+    checked = subprocess.run(["shellcheck", str(script)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout
