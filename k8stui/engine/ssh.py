@@ -144,12 +144,15 @@ class NodeSession:
             await self.connect()
         elif not self._link.alive:
             await self._reconnect("dropped while idle")
-        assert self._link is not None
+        link = self._link
+        assert link is not None
         try:
-            return await start(self._link.conn)
+            return await start(link.conn)
         except _DROPS as exc:
-            if not _is_drop(exc) and self._link is not None and self._link.alive:
+            if not _is_drop(exc) and link.alive:
                 raise SSHError(f"{self.node.name}: {_reason(exc)}") from exc
+            if self._link is link:  # not replaced by another task's reconnect meanwhile
+                await self._drop()
             await self._reconnect(_reason(exc))
         assert self._link is not None
         try:
