@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nodes", type=_csv, metavar="A,B", help="only these nodes")
     p.add_argument("--steps", type=_csv, metavar="ID,...", help="only these steps")
     p.add_argument("--concurrency", type=int, default=32, help="nodes in flight at once (default 32)")
+    p.add_argument("--ack", type=_csv, metavar="CODE,...", default=[],
+                   help="accept these preflight/port-matrix warnings (codes as shown, e.g. port-not-tested); "
+                        "recorded in the run state")
 
     p = sub.add_parser("status", help="the node x step table from the run state")
     _file(p)

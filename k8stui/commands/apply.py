@@ -1,4 +1,4 @@
-"""`k8stui apply -f FILE [--yes] [--dry-run] [--nodes a,b] [--steps id,...]`: install, headless.
+"""`k8stui apply -f FILE [--yes] [--dry-run] [--nodes a,b] [--steps id,...] [--ack CODE,...]`: install.
 
 Re-running converges: every step's check skips what is already in place, so after a failure or a
 kill -9 the same command resumes. Exit 0 success, 1 failure, 2 bad input, 130 interrupted.
@@ -21,6 +21,7 @@ from k8stui.commands._engine import (
     state_root,
 )
 from k8stui.engine.state import RunState
+from k8stui.recipes import portmatrix
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,8 +42,13 @@ def _apply(args: argparse.Namespace) -> int:
         secrets = secrets_for(spec, nodes)
         out = printer()
         runner = make_runner(spec, state, secrets, out, concurrency=args.concurrency, dry_run=args.dry_run,
-                             only_nodes=args.nodes, only_steps=args.steps)
+                             only_nodes=args.nodes, only_steps=args.steps,
+                             acknowledged_warnings=getattr(args, "ack", None) or ())
         try:
-            return execute(runner, runner.run, out, args.file)
+            code = execute(runner, runner.run, out, args.file)
         except ValueError as err:
             raise CommandError(str(err)) from None
+    # Blocked ports between the nodes, with the rule to add: the one table worth reading after a run.
+    for line in portmatrix.report(spec, runner.outputs):
+        print(line)
+    return code

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Callable, Collection, Iterable
 
@@ -38,6 +39,7 @@ from k8stui.recipes.plan import Plan, PlannedStep, build_plan
 from k8stui.recipes.step import Kind
 
 SECRET_OUTPUTS = ("token", "certificate_key")
+ACKNOWLEDGED = "acknowledged_warnings"  # state output: JSON list of finding codes or texts
 Selector = Callable[[PlannedStep], bool]
 
 
@@ -102,7 +104,7 @@ class Runner:
         self.dry_run = dry_run
         self.only_nodes = set(only_nodes or ())
         self.only_steps = set(only_steps or ())
-        self.acknowledged_warnings = tuple(acknowledged_warnings)
+        self.acknowledged_warnings = self._acknowledge(state, acknowledged_warnings, dry_run)
         self.logs = logs or LogBook(state.logs_dir)
         self.concurrency = max(1, concurrency)
         self.facts: dict[str, Facts] = {n: Facts.from_outputs(v) for n, v in state.facts.items()}
@@ -111,6 +113,15 @@ class Runner:
             self.logs.redact.add(self.outputs.get(name))
         self.plan = build_plan(spec, self.facts or None)
         self._reset()
+
+    @staticmethod
+    def _acknowledge(state: RunState, given: Iterable[str], dry_run: bool) -> tuple[str, ...]:
+        """Warnings accepted now or by an earlier run: recorded in the state, so retries honour them."""
+        recorded = json.loads(state.outputs.get(ACKNOWLEDGED, "[]"))
+        merged = tuple(dict.fromkeys([*recorded, *given]))
+        if merged and not dry_run:
+            state.set_output(ACKNOWLEDGED, json.dumps(list(merged)))
+        return merged
 
     def _reset(self) -> None:
         self._plans: dict[str, Plan] = {n.name: self.plan for n in self.spec.nodes}

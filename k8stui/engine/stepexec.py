@@ -181,8 +181,12 @@ def _acknowledged(finding: Any, acknowledged: tuple[str, ...]) -> bool:
 
 
 def _finding_line(finding: Any, acknowledged: tuple[str, ...]) -> str:
-    mark = " (acknowledged)" if finding.severity != "error" and _acknowledged(finding, acknowledged) else ""
-    return f"{finding.severity}: {finding.text}{mark}"
+    """`warning: <found>: <why>. Fix: <fix>  [--ack <code>]`: the code is how an operator accepts it."""
+    code = getattr(finding, "code", None)
+    if finding.severity != "error" and _acknowledged(finding, acknowledged):
+        return f"{finding.severity}: {finding.text} (acknowledged)"
+    hint = "" if not code else (f"  [{code}]" if finding.severity == "error" else f"  [--ack {code}]")
+    return f"{finding.severity}: {finding.text}{hint}"
 
 
 def evaluate_local(spec: ClusterSpec, planned: PlannedStep, facts: dict[str, Facts],

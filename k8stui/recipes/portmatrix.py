@@ -8,7 +8,7 @@ values read, and the matrix with a plain-words reason and the rule to add for ea
 
 Published values (stored per node as `name@node`, see `node_key`), space-separated tokens:
 - ports_listen: `until=<epoch> tool=<python3|nc|none> tcp/6443=listening udp/8472=in-use ...`
-  (states: listening | in-use | failed | no-tool)
+  (states: listening | in-use | failed | no-tool | installed: Kubernetes runs there already)
 - ports_probe:  `<target>:tcp/6443=open <target>:udp/8472=timeout ...`
   (open | timeout | rejected | refused | expired | error)
 - ports_alive:  `tcp/6443 udp/8472 ...` (`-` when none): listeners still running when closed
@@ -184,6 +184,7 @@ class Cell(str, Enum):
     OPEN = "open"
     BLOCKED = "blocked"
     UNTESTED = "not tested"
+    SKIPPED = "skipped"  # Kubernetes already runs on the target (a re-run): nothing to find out
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,8 @@ def _cell(spec: ClusterSpec, source: str, target: str, check: Check, outputs: di
     if listen is None:
         return pair(Cell.UNTESTED, "{target} published no listener results (ports-listen did not run there)")
     state = listen.states.get(check.key, "")
+    if state == "installed":
+        return pair(Cell.SKIPPED, "Kubernetes already runs on {target}")
     if state != "listening":
         return pair(Cell.UNTESTED, _NOT_LISTENING.get(state, "{target} did not listen on {port}"))
     probed = outputs.get(node_key(PROBE, source))
@@ -312,15 +315,18 @@ def format_matrix(spec: ClusterSpec, pairs: list[Pair], *, problems_only: bool =
     lines = []
     for target in spec.nodes:
         for check, cells in _group([p for p in pairs if p.target == target.name]).items():
-            if problems_only and all(p.state is Cell.OPEN for p in cells):
+            if problems_only and all(p.state in (Cell.OPEN, Cell.SKIPPED) for p in cells):
                 continue
             marks = ", ".join(f"{p.source} {_mark(p.state)}" for p in cells)
             lines.append(f"  {target.name:<14} {check.label:<10} {check.purpose:<26} <- {marks}")
     return lines
 
 
+MARKS = {Cell.OPEN: "ok", Cell.BLOCKED: "BLOCKED", Cell.UNTESTED: "untested", Cell.SKIPPED: "installed"}
+
+
 def _mark(state: Cell) -> str:
-    return {Cell.OPEN: "ok", Cell.BLOCKED: "BLOCKED", Cell.UNTESTED: "untested"}[state]
+    return MARKS[state]
 
 
 def report(spec: ClusterSpec, outputs: dict[str, str]) -> list[str]:
@@ -330,6 +336,9 @@ def report(spec: ClusterSpec, outputs: dict[str, str]) -> list[str]:
     pairs = build(spec, outputs)
     blocked = [p for p in pairs if p.state is Cell.BLOCKED]
     untested = [p for p in pairs if p.state is Cell.UNTESTED]
+    pairs = [p for p in pairs if p.state is not Cell.SKIPPED]
+    if not pairs:
+        return []
     if not blocked and not untested:
         return [f"port matrix: all {len(pairs)} node-to-node port checks open"]
     lines = [f"port matrix: {len(blocked)} blocked, {len(untested)} not tested of {len(pairs)} "

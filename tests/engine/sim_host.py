@@ -1,6 +1,6 @@
 """Host a SimCluster in its own process, for CLI tests that must kill the k8stui process, not the nodes.
 
-Usage: python sim_host.py WORKDIR [--workers N] [--speed X] [--fail NODE:STEP]
+Usage: python sim_host.py WORKDIR [--workers N] [--speed X] [--fail NODE:STEP] [--block SRC:DST:tcp/PORT]
 Writes WORKDIR/cluster.yaml, then prints `ready` and serves until stdin closes (or MAX_SECONDS).
 """
 
@@ -39,6 +39,9 @@ async def main(args: argparse.Namespace) -> None:
         faults[(node, step)] = Fault("fail")
     async with await SimCluster.start(workdir / "sim", workers=args.workers, speed=args.speed,
                                       faults=faults) as sim:
+        for item in args.block or []:
+            source, target, port = item.split(":")
+            sim.block_port(source, target, port)
         (workdir / "cluster.yaml").write_text(dump_cluster(sim.spec))
         print("ready", flush=True)
         with contextlib.suppress(asyncio.TimeoutError):
@@ -51,4 +54,5 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--speed", type=float, default=20.0)
     parser.add_argument("--fail", action="append")
+    parser.add_argument("--block", action="append", help="SOURCE:TARGET:tcp/6443, a dropped port")
     asyncio.run(main(parser.parse_args()))

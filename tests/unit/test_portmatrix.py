@@ -173,3 +173,14 @@ def test_parsers_tolerate_empty_and_odd_values() -> None:
     assert pm.parse_probe("junk w1:tcp/1=open") == {("w1", "tcp/1"): "open"}
     assert pm.parse_alive("-") == set() and pm.parse_alive(None) is None
     assert 120 <= pm.listen_seconds(make()) <= 900
+
+
+def test_a_rerun_on_installed_nodes_finds_nothing_to_report() -> None:
+    spec = make()
+    outputs = all_open(spec)
+    for node in spec.nodes:
+        states = " ".join(f"{k}=installed" for k in keys(spec, node.name))
+        outputs[node_key(LISTEN, node.name)] = f"until=0 tool=none {states}"
+    pairs = pm.build(spec, outputs)
+    assert {p.state for p in pairs} == {Cell.SKIPPED}
+    assert all(pm.findings(spec, n.name, pairs) == [] for n in spec.nodes) and pm.report(spec, outputs) == []
