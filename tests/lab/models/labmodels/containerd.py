@@ -120,9 +120,7 @@ def containerd(args: list[str]) -> int:
         package = (
             "containerd.io" if "containerd.io" in pkgdb.installed() else "github.com/containerd/containerd"
         )
-        v = version()
-        prefix = "v" if major() >= 2 else ""  # containerd 2.x prints v2.1.5, 1.x prints 1.7.28
-        print(f"containerd {package} {prefix}{v} k8slab")
+        print(f"containerd {package} {version()} k8slab")  # Docker's packages print no "v"
         return 0
     if args == ["config", "default"]:
         print(DEFAULT_V3 if major() >= 2 else DEFAULT_V2, end="")
