@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import asyncssh
 import pytest
 from sshd import Sshd, SshLab, start_sshd
 
@@ -123,14 +124,24 @@ async def test_nopasswd_sudo_installs_and_runs_as_root(ssh_lab: SshLab) -> None:
     installed.unlink()
 
 
-async def test_sudo_with_password_keeps_it_out_of_output(ssh_lab: SshLab) -> None:
-    users, lines = ssh_lab.users, Lines()
+async def test_sudo_with_password_keeps_it_out_of_argv_and_output(ssh_lab: SshLab,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    users, lines, commands = ssh_lab.users, Lines(), []
+    real_start = ssh_module._start
+
+    async def spy(conn: asyncssh.SSHClientConnection, command: str,
+                  password: str | None) -> asyncssh.SSHClientProcess:
+        commands.append(command)
+        return await real_start(conn, command, password)
+
+    monkeypatch.setattr(ssh_module, "_start", spy)
     s = session(ssh_lab.ssh_spec(users.password_user), Secrets(sudo_passwords={"n1": users.password}))
     async with s:
         body = 'id -u\nread -r -t 1 line || echo "stdin is empty"'
         assert await s.run_script("04-sudo-pw.sh", script(body), timeout=20, on_line=lines) == 0
     assert lines.out() == ["0", "stdin is empty"]  # the password went to sudo only, not the script
     assert all(users.password not in line for _, line in lines.items)
+    assert commands and all("sudo -S -p ''" in c and users.password not in c for c in commands)
 
 
 async def test_wrong_sudo_password_is_a_sudo_error_not_a_hang(ssh_lab: SshLab) -> None:
