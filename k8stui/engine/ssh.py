@@ -22,11 +22,11 @@ from k8stui.engine.dial import DialSettings, HostKeyPrompt, Link, open_route
 from k8stui.engine.errors import ConnectionLost, SSHError, StepTimeout, SudoError
 from k8stui.engine.hostkeys import KnownHostsFile
 from k8stui.engine.sshconfig import resolve
+from k8stui.engine.sshproc import OnLine, Running, Watch, pump, start, still_open
 from k8stui.model.cluster import NodeSpec, SSHSpec
 
 __all__ = ["ConnectOptions", "HostKeyPrompt", "NodeSession", "OnLine", "Secrets"]
 
-OnLine = Callable[[str, str], None]  # (stream "out" | "err", line without its newline)
 T = TypeVar("T")
 MODES = ("run", "check", "apply", "publish")
 CANCELLED_EXIT = 143  # what run_script returns after cancel() when the channel closed before the status
@@ -63,26 +63,6 @@ class ConnectOptions:
     cancel_timeout: float = 30.0
 
 
-@dataclass
-class _Running:
-    """A remote process we started and may have to kill: its channel and its pidfile."""
-
-    proc: asyncssh.SSHClientProcess
-    pidfile: remote.RemotePath
-    sudo: bool
-    cancelled: bool = False
-    # Set when we hung up but the node never closed the channel: stop waiting for its output.
-    abandoned: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-@dataclass
-class _Watch:
-    """What the output told us so far: did the wrapper start (sudo let us in)? sudo's own words."""
-
-    started: bool = False
-    early_err: list[str] = field(default_factory=list)
-
-
 class NodeSession:
     """The SSH session of one node, reused by every step of a run."""
 
@@ -96,7 +76,7 @@ class NodeSession:
         self._link: Link | None = None
         self._detail = ""
         self._user = ssh.user  # the login user after ~/.ssh/config is applied (set by connect)
-        self._running: dict[int, _Running] = {}
+        self._running: dict[int, Running] = {}
         self._connecting = asyncio.Lock()
 
     # -- connection ----------------------------------------------------------------------------------
@@ -138,8 +118,8 @@ class NodeSession:
             raise ConnectionLost(f"{self.node.name}: connection lost ({why}) and reconnecting failed: "
                                  f"{exc.message}") from exc
 
-    async def _with_link(self, start: Callable[[asyncssh.SSHClientConnection], Awaitable[T]]) -> T:
-        """Run `start` on the live connection; if the connection turns out dropped, reconnect once."""
+    async def _with_link(self, opener: Callable[[asyncssh.SSHClientConnection], Awaitable[T]]) -> T:
+        """Run `opener` on the live connection; if the connection turns out dropped, reconnect once."""
         if self._link is None:
             await self.connect()
         elif not self._link.alive:
@@ -147,7 +127,7 @@ class NodeSession:
         link = self._link
         assert link is not None
         try:
-            return await start(link.conn)
+            return await opener(link.conn)
         except _DROPS as exc:
             if not _is_drop(exc) and link.alive:
                 raise SSHError(f"{self.node.name}: {_reason(exc)}") from exc
@@ -156,7 +136,7 @@ class NodeSession:
             await self._reconnect(_reason(exc))
         assert self._link is not None
         try:
-            return await start(self._link.conn)
+            return await opener(self._link.conn)
         except _DROPS as exc:
             raise ConnectionLost(f"{self.node.name}: connection lost again right after reconnecting: "
                                  f"{_reason(exc)}") from exc
@@ -242,19 +222,19 @@ class NodeSession:
     async def _execute(self, command: str, pidfile: remote.RemotePath, label: str, timeout: float,
                        on_line: OnLine, sudo: bool) -> int:
         password = self._sudo_password() if sudo else None
-        proc = await self._with_link(lambda conn: _start(conn, command, password))
-        running = _Running(proc, pidfile, sudo)
+        proc = await self._with_link(lambda conn: start(conn, command, password))
+        running = Running(proc, pidfile, sudo)
         self._running[id(running)] = running
         try:
             return await self._await(running, label, timeout, on_line)
         finally:
             self._running.pop(id(running), None)
 
-    async def _await(self, running: _Running, label: str, timeout: float, on_line: OnLine) -> int:
-        watch, began = _Watch(), time.monotonic()
+    async def _await(self, running: Running, label: str, timeout: float, on_line: OnLine) -> int:
+        watch, began = Watch(), time.monotonic()
         limit = remote.limit_seconds(timeout)
         try:
-            code = await asyncio.wait_for(_pump(running, on_line, watch), limit + LOCAL_GRACE)
+            code = await asyncio.wait_for(pump(running, on_line, watch), limit + LOCAL_GRACE)
         except asyncio.TimeoutError:
             await self._stop([running])
             raise StepTimeout(f"{self.node.name}: {label} did not finish within {limit}s; "
@@ -267,7 +247,7 @@ class NodeSession:
         timed_out = time.monotonic() - began >= limit - 0.5
         return self._verdict(running, watch, code, label, limit if timed_out else None)
 
-    def _verdict(self, running: _Running, watch: _Watch, code: int | None, label: str,
+    def _verdict(self, running: Running, watch: Watch, code: int | None, label: str,
                  timed_out: int | None) -> int:
         """The exit status, or the error it stands for (lost channel, sudo refusal, remote timeout)."""
         if code is None:
@@ -285,7 +265,7 @@ class NodeSession:
         return ConnectionLost(f"{self.node.name}: connection lost while running {label} ({why}); "
                               "it may still be running on the node")
 
-    def _check_sudo(self, watch: _Watch, code: int) -> None:
+    def _check_sudo(self, watch: Watch, code: int) -> None:
         if watch.started or code == 0 or not self.needs_sudo:
             return
         problem = remote.sudo_problem(watch.early_err)
@@ -303,22 +283,22 @@ class NodeSession:
         if running:
             await self._stop(running)
 
-    async def _stop(self, running: list[_Running], settle: float = 2.0) -> None:
+    async def _stop(self, running: list[Running], settle: float = 2.0) -> None:
         """TERM then KILL each remote process group (separate session), then close the channels.
 
         A kill can land before the wrapper wrote its pidfile (a cancel right after the start), so
         whatever is still running `settle` seconds later gets a second one.
         """
         if await self._kill_all(running):
-            still = await _still_open(running, settle)
+            still = await still_open(running, settle)
             if still:
                 await self._kill_all(still)
         for item in running:
             item.proc.close()
-        for item in await _still_open(running, settle):
+        for item in await still_open(running, settle):
             item.abandoned.set()
 
-    async def _kill_all(self, running: list[_Running]) -> bool:
+    async def _kill_all(self, running: list[Running]) -> bool:
         reached = True
         for sudo in (True, False):
             pidfiles = [r.pidfile for r in running if r.sudo == sudo]
@@ -332,7 +312,7 @@ class NodeSession:
         password = self._sudo_password() if sudo else None
 
         async def kill(conn: asyncssh.SSHClientConnection) -> None:
-            proc = await _start(conn, command, password)
+            proc = await start(conn, command, password)
             await proc.wait()
 
         try:
@@ -340,58 +320,6 @@ class NodeSession:
         except (asyncio.TimeoutError, SSHError, *_DROPS):
             return False
         return True
-
-
-async def _still_open(running: list[_Running], seconds: float) -> list[_Running]:
-    """Wait up to `seconds` for the channels to close by themselves; return the ones that did not."""
-    waits = {asyncio.ensure_future(r.proc.wait_closed()): r for r in running}
-    _, pending = await asyncio.wait(waits, timeout=seconds)
-    for future in pending:
-        future.cancel()
-    return [waits[f] for f in pending]
-
-
-async def _start(conn: asyncssh.SSHClientConnection, command: str,
-                 password: str | None) -> asyncssh.SSHClientProcess:
-    """Open the exec channel; the sudo password (if any) is the only thing ever written to stdin."""
-    proc = await conn.create_process(command, encoding="utf-8", errors="replace")
-    if password is not None:
-        proc.stdin.write(password + "\n")
-    proc.stdin.write_eof()
-    return proc
-
-
-async def _pump(running: _Running, on_line: OnLine, watch: _Watch) -> int | None:
-    """Stream both outputs until the channel closes (or we abandon it); return the exit status."""
-    proc = running.proc
-    out, err = _read(proc.stdout, "out", on_line, watch), _read(proc.stderr, "err", on_line, watch)
-    streams = asyncio.gather(out, err)
-    given_up = asyncio.ensure_future(running.abandoned.wait())
-    try:
-        await asyncio.wait({streams, given_up}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        given_up.cancel()
-        if not streams.done():
-            streams.cancel()
-    if not streams.done() or streams.cancelled():
-        return proc.returncode  # abandoned: the node never closed the channel
-    streams.result()  # re-raise a read error (a dropped connection)
-    await proc.wait()
-    return proc.returncode
-
-
-async def _read(stream: asyncssh.SSHReader, tag: str, on_line: OnLine, watch: _Watch) -> None:
-    while True:
-        raw = await stream.readline()
-        if not raw:  # EOF (a last line without a newline still arrives non-empty)
-            return
-        line = str(raw).rstrip("\n")
-        if tag == "out" and not watch.started and line == remote.STARTED:
-            watch.started = True
-            continue
-        if tag == "err" and not watch.started:
-            watch.early_err.append(line)
-        on_line(tag, line)
 
 
 def _is_drop(exc: BaseException) -> bool:

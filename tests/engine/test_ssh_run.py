@@ -127,14 +127,14 @@ async def test_nopasswd_sudo_installs_and_runs_as_root(ssh_lab: SshLab) -> None:
 async def test_sudo_with_password_keeps_it_out_of_argv_and_output(ssh_lab: SshLab,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     users, lines, commands = ssh_lab.users, Lines(), []
-    real_start = ssh_module._start
+    real_start = ssh_module.start
 
     async def spy(conn: asyncssh.SSHClientConnection, command: str,
                   password: str | None) -> asyncssh.SSHClientProcess:
         commands.append(command)
         return await real_start(conn, command, password)
 
-    monkeypatch.setattr(ssh_module, "_start", spy)
+    monkeypatch.setattr(ssh_module, "start", spy)
     s = session(ssh_lab.ssh_spec(users.password_user), Secrets(sudo_passwords={"n1": users.password}))
     async with s:
         body = 'id -u\nread -r -t 1 line || echo "stdin is empty"'

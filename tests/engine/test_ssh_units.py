@@ -17,8 +17,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from k8stui.engine import remote
-from k8stui.engine import ssh as ssh_module
+from k8stui.engine import remote, sshproc
 from k8stui.engine.errors import HostKeyError, SSHError
 from k8stui.engine.hostkeys import HostKeyGate, KnownHostsFile, known_hosts_name
 from k8stui.engine.ssh import Secrets
@@ -335,10 +334,10 @@ class _Proc:
 
 
 async def test_pump_streams_lines_and_gives_up_on_an_abandoned_channel() -> None:
-    running = ssh_module._Running(_Proc(), remote.ROOT_RUN.child("x.pid"), sudo=False)  # type: ignore[arg-type]
+    running = sshproc.Running(_Proc(), remote.ROOT_RUN.child("x.pid"), sudo=False)  # type: ignore[arg-type]
     seen: list[tuple[str, str]] = []
-    watch = ssh_module._Watch()
-    pump = asyncio.create_task(ssh_module._pump(running, lambda t, line: seen.append((t, line)), watch))
+    watch = sshproc.Watch()
+    pump = asyncio.create_task(sshproc.pump(running, lambda t, line: seen.append((t, line)), watch))
     await asyncio.sleep(0.05)
     assert not pump.done() and watch.started
     assert sorted(seen) == [("err", "warn"), ("out", "hello")]  # the marker is consumed, not shown
