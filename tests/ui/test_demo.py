@@ -49,6 +49,7 @@ async def test_demo_flow_by_keys(tmp_path: Path) -> None:
             assert isinstance(app.screen, NodeDetailScreen) and app.screen.node == victim
             await pilot.press("r")  # retry the failed step, then continue
             await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+            await pilot.pause()  # mounted and drawn
             summary = app.screen
             assert isinstance(summary, SummaryScreen) and summary.summary.ok
             state = RunState.open("sim", tmp_path / "state")
@@ -69,6 +70,7 @@ async def test_demo_without_failure_goes_straight_to_the_summary(tmp_path: Path)
             await pilot.pause()
             await pilot.press("i", "y")
             await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+            await pilot.pause()
             assert app.screen.summary.ok  # type: ignore[attr-defined]
             await pilot.press("escape")
             assert isinstance(app.screen, BoardScreen)

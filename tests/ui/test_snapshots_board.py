@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from board_support import FAILED_NODE, HostApp, board_app, failed_run, feed, lab_spec, summary
 
-from k8stui.ui.screens.board import BoardScreen
+from k8stui.ui.screens.board import INPUT_FIRST_SECONDS, BoardScreen
 from k8stui.ui.screens.summary import SummaryScreen
 from k8stui.ui.widgets.board_grid import BoardGrid
 
@@ -54,9 +54,9 @@ class TestBoardSnapshots:
         app, board = board_app()
 
         async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-            await feed(pilot, board, failed_run())
             board.query_one(BoardGrid).select_node(FAILED_NODE)
-            await pilot.pause()
+            await pilot.pause(INPUT_FIRST_SECONDS + 0.05)  # tails wait that long after a selection
+            await feed(pilot, board, failed_run())
 
         assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
 

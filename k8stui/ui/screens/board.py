@@ -99,7 +99,7 @@ class BoardScreen(Screen[None]):
         self.bridge.start(self)
         self.set_interval(1.0, self._tick, name="board-clock")
         grid = self.query_one(BoardGrid)
-        grid.select(0)
+        grid.select(0, by_user=False)
         grid.focus()
         if self.runner_factory is not None:
             self.call_after_refresh(self._start_install)

@@ -70,14 +70,15 @@ class BoardGrid(ScrollableContainer, can_focus=True):
         panes = self.panes
         return panes[min(self._selected, len(panes) - 1)] if panes else None
 
-    def select(self, index: int) -> None:
+    def select(self, index: int, by_user: bool = True) -> None:
         panes = self.panes
         if not panes:
             return
         index = min(max(index, 0), len(panes) - 1)
         panes[min(self._selected, len(panes) - 1)].remove_class("-selected")
         self._selected = index
-        self.selected_at = time.monotonic()
+        if by_user:
+            self.selected_at = time.monotonic()
         panes[index].add_class("-selected")
         self.scroll_to_widget(panes[index], animate=False)
 
