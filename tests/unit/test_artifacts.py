@@ -503,3 +503,24 @@ def test_smoke_result_is_published_either_way(tmp_path: Path, curl_rc: int) -> N
     else:
         assert result.returncode == 1 and "check-ok" not in result.stdout
         assert found["smoke_result"].startswith("failed: no answer from http://10.0.0.11:30080/")
+
+
+def test_joining_control_plane_pins_a_named_endpoint_to_the_first_one(tmp_path: Path) -> None:
+    spec = make_spec({"version": "1.35.3", **HA}, planes=2)
+    script = step_script("join-control-plane", spec, node="cp2")
+    hosts = tmp_path / "hosts"
+    original = ("127.0.0.1 localhost\n# BEGIN k8stui\n10.0.0.12 cp2\n"
+                "10.0.0.12 k8s-api.internal\n# END k8stui\n")
+    hosts.write_text(original)
+    body = f"""PIN_HOSTS={hosts}
+pin_endpoint
+grep -m1 ' k8s-api.internal$' {hosts}
+unpin_endpoint
+"""
+    result = bash(tmp_path, script, body)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "10.0.0.11 k8s-api.internal"  # the first match wins in /etc/hosts
+    assert hosts.read_text() == original
+    assert "pin_endpoint" not in step_script("join", spec, node="w1")
+    ip_endpoint = make_spec({"version": "1.35.3", "controlPlaneEndpoint": "10.0.0.100:6443"}, planes=2)
+    assert "pin_endpoint" not in step_script("join-control-plane", ip_endpoint, node="cp2")
