@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable, Collection, Iterable
 
+from k8stui.engine import certkey
 from k8stui.engine.errors import SSHError
 from k8stui.engine.events import (
     EngineEvent,
@@ -131,6 +132,7 @@ class Runner:
         self._sessions: dict[str, Session] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._cancelled = False
+        self._key_lock = asyncio.Lock()
 
     # -- public API ------------------------------------------------------------------------------
 
@@ -245,6 +247,11 @@ class Runner:
         if mode is None:
             return result(planned, Status.SKIPPED, started, message="not run in a dry run")
         log = self.logs.node(planned.node)
+        if planned.step.id == "join-control-plane" and mode == "run" and certkey.stale(self.outputs):
+            problem = await self._fresh_certificate_key()
+            if problem:
+                log.note(planned.step.id, f"=== {problem}")
+                return result(planned, Status.FAILED, started, message=problem)
         try:
             script = self._plans[planned.node].render(planned, self.facts, self.outputs)
         except Exception as err:  # a template bug must fail this step, not the whole run
@@ -261,6 +268,20 @@ class Runner:
             script, mode, started)
         self._publish(planned, outcome.outputs)
         return outcome.result
+
+    async def _fresh_certificate_key(self) -> str:
+        """Re-upload the control-plane certificates when init's key nears its 2 h expiry ("" = fine)."""
+        async with self._key_lock:  # several control planes may join at once: one refresh
+            if not certkey.stale(self.outputs):
+                return ""
+            values, problem = await certkey.refresh(self.spec, self.plan, self.facts, self.outputs,
+                                                    session_factory=self.session_factory, logs=self.logs,
+                                                    emit=self._emit)
+            first = self.spec.first_control_plane
+            init = self.plan.find(first.name, "init") if values and first else None
+            if init is not None:
+                self._publish(init, values)
+            return problem
 
     def _mode(self, planned: PlannedStep) -> str | None:
         if not self.dry_run or planned.step.id == "facts":
@@ -343,6 +364,8 @@ class Runner:
             self.facts[planned.node] = Facts.from_outputs(values)
             self.state.set_facts(planned.node, values)
             return
+        if certkey.KEY in values:  # its age decides when a late control-plane join needs a new one
+            values = {**values, certkey.STAMP: f"{time.time():.0f}"}
         for name, value in values.items():
             if planned.step.node_outputs:  # every node publishes these names: keep each node's value
                 name = f"{name}@{planned.node}"
