@@ -5,6 +5,7 @@ namespace, wait --for=condition=Ready nodes --all, rollout status deployment/NAM
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -80,7 +81,8 @@ def kubectl(args: list[str]) -> int:
         return 0
     if not rest:
         state.fail("error: You must specify the type of resource to get.", 1)
-    kubeconfig = opts.get("--kubeconfig") or "/root/.kube/config"
+    home = os.environ.get("HOME", "/root")
+    kubeconfig = opts.get("--kubeconfig") or os.environ.get("KUBECONFIG") or f"{home}/.kube/config"
     client = kubeclient.from_kubeconfig(
         kubeconfig, timeout=_seconds(opts.get("--request-timeout", ""), 30) or 30
     )
