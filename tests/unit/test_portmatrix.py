@@ -184,3 +184,9 @@ def test_a_rerun_on_installed_nodes_finds_nothing_to_report() -> None:
     pairs = pm.build(spec, outputs)
     assert {p.state for p in pairs} == {Cell.SKIPPED}
     assert all(pm.findings(spec, n.name, pairs) == [] for n in spec.nodes) and pm.report(spec, outputs) == []
+
+
+def test_calico_finds_the_node_address_from_the_internal_ip_unless_a_nic_is_named() -> None:
+    from k8stui.recipes import artifacts
+
+    assert '"kubernetes-internal-ip"' in (artifacts.cni_manifest(make(cni="calico")) or "")
