@@ -8,9 +8,7 @@ import secrets
 import time
 
 from . import (
-    containerd,
     daemon,
-    docker,
     flags,
     images,
     kubeadm_checks,
@@ -250,7 +248,3 @@ def wait_healthy(client: kubeclient.Client, seconds: float) -> bool:
         time.sleep(0.2)
     return False
 
-
-def runtime_names() -> tuple[object, object]:
-    """(containerd settings, docker settings) of the running runtimes (None when not running)."""
-    return containerd.running(), docker.running()

@@ -3,10 +3,8 @@ process on the advertise address, the kubelet, and the output (with the join com
 
 from __future__ import annotations
 
-import json
-import os
+import hashlib
 import re
-import time
 from typing import Any
 
 from . import (
@@ -187,7 +185,7 @@ def _manifests(cfg: dict[str, Any]) -> None:
             )
     rows = [
         {
-            "id": f"{abs(hash(i)) % 16**13:013x}",
+            "id": hashlib.sha256(i.encode()).hexdigest()[:13],
             "image": i.rsplit("/", 1)[1],
             "state": "Running",
             "name": i.rsplit("/", 1)[1].split(":")[0],
@@ -272,8 +270,4 @@ def _print_success(cfg: dict[str, Any], endpoint: str, st: dict[str, Any], key: 
         print(f"  {join}\\\n\t--control-plane --certificate-key {key or '<key>'}\n")
     print("Then you can join any number of worker nodes by running the following on each as root:\n")
     print(f"{join}")
-    state.journal(
-        "kubelet.service", f"kubelet: node {cfg['name']} registered ({json.dumps(cfg['advertise'])})"
-    )
-    time.sleep(0)
-    os.sync()
+    state.journal("kubelet.service", f"kubelet: node {cfg['name']} registered ({cfg['advertise']})")
