@@ -21,11 +21,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from . import cluster, state, workloads
+from . import cluster, kubeclient, state, workloads
 
 STATE_FILE = "cluster/state.json"
 PKI = "/etc/kubernetes/pki"
 _lock = threading.Lock()
+UPSTREAM: dict[str, Any] = {}  # set on joined control planes: where the shared cluster store is served
 Handler = Any
 
 
@@ -81,7 +82,12 @@ def route(
     if method == "POST" and path == "/lab/join":
         if who != "bootstrap":
             raise cluster.Invalid("Unauthorized", 401)
-        return True, {"credential": cluster.join(st, body)}
+        reply: dict[str, Any] = {"credential": cluster.join(st, body)}
+        if body.get("controlPlane"):  # kubeadm-certs: the CA key (decrypted with the certificate key)
+            reply["ca_key"] = state.read(f"{PKI}/ca.key")
+            reply["store"] = st["config"]["store"]
+            reply["config"] = {k: st["config"][k] for k in ("version", "imageRepository")}
+        return True, reply
     if who.startswith("node:") and method == "POST" and path == "/lab/heartbeat":
         cluster.heartbeat(st, who[5:])
         return True, {}
@@ -155,10 +161,27 @@ class _Handler(BaseHTTPRequestHandler):
         node = cluster.node_for_credential(st, token)
         return f"node:{node}" if node else "anonymous"
 
+    def _forward(self, method: str, raw: bytes) -> tuple[int, str, bytes]:
+        """A joined control plane's API server: same store (the first one's), its own TLS and authn."""
+        cert = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
+        admin = bool(cert) and self._who({"tokens": {}, "nodes": {}}) == "admin"
+        client = kubeclient.Client(
+            UPSTREAM["server"], UPSTREAM["ca"], cert=UPSTREAM["admin"] if admin else None, timeout=20
+        )
+        headers = {} if admin else {"Authorization": self.headers.get("Authorization", "")}
+        try:
+            return client.raw(method, self.path, raw or None, headers)
+        except kubeclient.ApiError as exc:
+            body = json.dumps({"kind": "Status", "message": f"etcdserver: request timed out ({exc})"})
+            return 503, "application/json", body.encode()
+
     def _handle(self, method: str) -> None:
         url = urlparse(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if UPSTREAM:
+            self._reply(*self._forward(method, raw))
+            return
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         with _lock:
             st = load()
@@ -171,11 +194,15 @@ class _Handler(BaseHTTPRequestHandler):
             if changed:
                 _save(st)
         text = response if isinstance(response, str) else json.dumps(response)
+        kind = "text/plain" if isinstance(response, str) else "application/json"
+        self._reply(status, kind, text.encode())
+
+    def _reply(self, status: int, kind: str, body: bytes) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain" if isinstance(response, str) else "application/json")
-        self.send_header("Content-Length", str(len(text.encode())))
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(text.encode())
+        self.wfile.write(body)
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -188,9 +215,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(args: list[str]) -> int:
-    """kube-apiserver --advertise-address IP --secure-port PORT (runs until killed)."""
+    """kube-apiserver --advertise-address IP --secure-port PORT [--etcd-servers URL] (runs until killed).
+
+    With --etcd-servers (a control plane that joined) the cluster store is the first control plane's:
+    requests are served through it, as API servers share etcd."""
     opts = dict(zip(args[::2], args[1::2], strict=False))
     address, port = opts["--advertise-address"], int(opts.get("--secure-port", "6443"))
+    if opts.get("--etcd-servers"):
+        with (
+            open(state.root(f"{PKI}/ca.crt"), "rb") as ca,
+            open(state.root(f"{PKI}/admin.crt"), "rb") as crt,
+            open(state.root(f"{PKI}/admin.key"), "rb") as key,
+        ):
+            UPSTREAM.update(server=opts["--etcd-servers"], ca=ca.read(), admin=(crt.read(), key.read()))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(state.root(f"{PKI}/apiserver.crt"), state.root(f"{PKI}/apiserver.key"))
     context.load_verify_locations(state.root(f"{PKI}/ca.crt"))

@@ -173,7 +173,12 @@ def write_kubelet_config(kubelet: dict[str, Any], args: dict[str, str], cri: str
 
 
 def _manifests(cfg: dict[str, Any]) -> None:
-    listed = images.kubeadm_list(cfg["version"], cfg["repository"])
+    write_manifests(cfg["version"], cfg["repository"])
+
+
+def write_manifests(version: str, repository: str) -> None:
+    """Static Pod manifests of the control plane and the containers crictl shows for them."""
+    listed = images.kubeadm_list(version, repository)
     for image in listed:
         name = image.rsplit("/", 1)[1].split(":")[0]
         if name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"):
@@ -206,6 +211,7 @@ def _cluster_state(cfg: dict[str, Any], runtime: str, server: str) -> tuple[dict
         "server": server,
         "proxyMode": cfg["proxy"].get("mode", "iptables"),
         "ca_b64": pki.b64(f"{pki.PKI}/ca.crt"),
+        "store": f"https://{cfg['advertise']}:{cfg['port']}",  # the API server owning the state ("etcd")
     }
     st = cluster.new(config)
     for token, ttl in cfg["tokens"]:
@@ -242,8 +248,10 @@ def init(args: list[str]) -> int:
     print("[kubelet-start] Starting the kubelet")
     systemd.enable("kubelet.service")
     systemd.start("kubelet.service")
-    print("[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from "
-          'directory "/etc/kubernetes/manifests"')
+    print(
+        "[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from "
+        'directory "/etc/kubernetes/manifests"'
+    )
     if not kubeadm.wait_healthy(kubeclient.from_kubeconfig("/etc/kubernetes/admin.conf"), 15):
         log = state.read_state("run", "kube-apiserver.log")
         state.fail(
@@ -265,8 +273,10 @@ def _print_success(cfg: dict[str, Any], endpoint: str, st: dict[str, Any], key: 
     join = f"kubeadm join {endpoint} --token {token} \\\n\t--discovery-token-ca-cert-hash {ca_hash} "
     print(SUCCESS)
     if cfg["endpoint"]:
-        print("You can now join any number of control-plane nodes running the following command on each as "
-              "root:\n")
+        print(
+            "You can now join any number of control-plane nodes running the following command on each as "
+            "root:\n"
+        )
         print(f"  {join}\\\n\t--control-plane --certificate-key {key or '<key>'}\n")
     print("Then you can join any number of worker nodes by running the following on each as root:\n")
     print(f"{join}")

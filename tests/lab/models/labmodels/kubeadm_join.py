@@ -12,6 +12,7 @@ from typing import Any
 
 from . import (
     apiserver,
+    daemon,
     flags,
     kubeadm,
     kubeadm_checks,
@@ -66,6 +67,7 @@ def _settings(opts: dict[str, str], rest: list[str]) -> dict[str, Any]:
             "name": reg.get("name"),
             "kubelet_args": kubeadm_config.args_dict(reg.get("kubeletExtraArgs")),
             "control_plane": cp is not None,
+            "advertise": ((cp or {}).get("localAPIEndpoint") or {}).get("advertiseAddress"),
             "certificate_key": (cp or {}).get("certificateKey"),
             "kubelet": docs.get("KubeletConfiguration", {}),
         }
@@ -79,6 +81,7 @@ def _settings(opts: dict[str, str], rest: list[str]) -> dict[str, Any]:
         "name": opts.get("--node-name"),
         "kubelet_args": {},
         "control_plane": "--control-plane" in opts,
+        "advertise": opts.get("--apiserver-advertise-address"),
         "certificate_key": opts.get("--certificate-key"),
         "kubelet": {},
     }
@@ -176,13 +179,17 @@ def join(args: list[str]) -> int:
         "certificateKey": cfg["certificate_key"],
     }
     try:
-        credential = client.request("POST", "/lab/join", body)["credential"]
+        reply = client.request("POST", "/lab/join", body)
     except kubeclient.ApiError as exc:
         prefix = "control-plane-prepare/download-certs" if exc.status == 403 else "kubelet-start"
         state.fail(f"error execution phase {prefix}: {exc}", 1)
     state.write(f"{pki.PKI}/ca.crt", ca.decode())
+    if cfg["control_plane"]:
+        _control_plane(cfg, reply, server, name, str(cfg["advertise"] or ip))
     state.write(
-        "/etc/kubernetes/kubelet.conf", pki.kubeconfig(server, f"system:node:{name}", token=credential), 0o600
+        "/etc/kubernetes/kubelet.conf",
+        pki.kubeconfig(server, f"system:node:{name}", token=reply["credential"]),
+        0o600,
     )
     kubeadm_init.write_kubelet_config(cfg["kubelet"], cfg["kubelet_args"], cfg["cri"])
     print('[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"')
@@ -192,3 +199,38 @@ def join(args: list[str]) -> int:
     print("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
     print(JOINED)
     return 0
+
+
+def _control_plane(
+    cfg: dict[str, Any], reply: dict[str, Any], server: str, name: str, advertise: str
+) -> None:
+    """The downloaded certificates, this node's own API server (sharing the first one's store), admin.conf."""
+    print('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" '
+          "Namespace")
+    state.write(f"{pki.PKI}/ca.key", reply["ca_key"], 0o600)
+    host = server.removeprefix("https://").rsplit(":", 1)[0]
+    sans = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", name, "10.96.0.1", advertise, host]
+    pki.issue("apiserver", "/CN=kube-apiserver", list(dict.fromkeys(sans)))
+    group = (
+        "kubeadm:cluster-admins" if int(reply["config"]["version"].split(".")[1]) >= 29 else "system:masters"
+    )
+    pki.issue("admin", f"/O={group}/CN=kubernetes-admin", client=True)
+    state.write("/etc/kubernetes/admin.conf", pki.kubeconfig(server, "kubernetes-admin", cert="admin"), 0o600)
+    kubeadm_init.write_manifests(reply["config"]["version"], reply["config"]["imageRepository"])
+    daemon.spawn(
+        "kube-apiserver",
+        ["--advertise-address", advertise, "--secure-port", "6443", "--etcd-servers", reply["store"]],
+    )
+    local = kubeclient.Client(f"https://{advertise}:6443", pki_ca(), timeout=5)
+    if not kubeadm.wait_healthy(local, 15):
+        state.fail(
+            "error execution phase control-plane-join: the API server on this node did not become healthy:\n"
+            + state.read_state("run", "kube-apiserver.log"),
+            1,
+        )
+    print("[control-plane-join] The new control plane instance joined the cluster")
+
+
+def pki_ca() -> bytes:
+    with open(state.root(f"{pki.PKI}/ca.crt"), "rb") as f:
+        return f.read()

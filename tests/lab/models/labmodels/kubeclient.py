@@ -44,15 +44,18 @@ class Client:
         if cert:
             _load_cert(self.context, *cert)
 
-    def request(self, method: str, path: str, body: Any = None) -> Any:
+    def raw(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, str, bytes]:
+        """(status, content type, body) of one request; ApiError(0, ...) when the server cannot be reached."""
         conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self.context)
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        sent = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
         if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+            sent["Authorization"] = f"Bearer {self.token}"
         try:
-            conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            conn.request(method, path, body=body, headers=sent)
             response = conn.getresponse()
-            raw = response.read().decode()
+            return response.status, response.getheader("Content-Type", ""), response.read()
         except ssl.SSLCertVerificationError as exc:
             raise ApiError(
                 0, f'Get "{self.server}{path}": tls: failed to verify certificate: {exc.verify_message}'
@@ -70,12 +73,15 @@ class Client:
             ) from None
         finally:
             conn.close()
-        data: Any = raw
-        if response.getheader("Content-Type", "").startswith("application/json"):
-            data = json.loads(raw)
-        if response.status >= 400:
-            message = data.get("message", raw) if isinstance(data, dict) else raw
-            raise ApiError(response.status, message)
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        status, kind, raw = self.raw(method, path, None if body is None else json.dumps(body).encode())
+        data: Any = raw.decode()
+        if kind.startswith("application/json"):
+            data = json.loads(data)
+        if status >= 400:
+            message = data.get("message", data) if isinstance(data, dict) else data
+            raise ApiError(status, str(message))
         return data
 
 
