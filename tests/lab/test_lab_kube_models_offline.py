@@ -156,3 +156,20 @@ def test_cgroup_v1_is_refused_from_1_35_unless_fail_cgroup_v1_false(node: Path) 
         check = kubeadm_checks.Preflight([])
         kubeadm_checks.system(check, minor, kubelet, control_plane=False)
         assert any("SystemVerification" in e for e in check.errors) == refused, (minor, kubelet)
+
+
+def test_without_cri_socket_two_runtimes_are_ambiguous(node: Path) -> None:
+    state.save(
+        "systemd/units.json",
+        {u: {"enabled": True, "active": True} for u in ("containerd.service", "docker.service")},
+    )
+    state.save(
+        "runtime/containerd.json",
+        {"major": 1, "layout": 2, "cri": True, "systemd_cgroup": True, "sandbox": "r/pause:3.6"},
+    )
+    state.save("runtime/docker.json", {"cgroup_driver": "systemd", "mirrors": []})
+    with pytest.raises(state.Fail, match="Found multiple CRI endpoints on the host"):
+        kubeadm_checks.runtime(kubeadm_checks.Preflight([]), None, 23)
+    check = kubeadm_checks.Preflight([])
+    assert kubeadm_checks.runtime(check, None, 24) == "containerd" and not check.errors
+    assert kubeadm_checks.runtime(check, "/var/run/dockershim.sock", 23) == "docker" and not check.errors
