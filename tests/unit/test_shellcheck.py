@@ -25,7 +25,7 @@ from k8stui.recipes.step import Kind
 
 OSES = ("centos-7", "rocky-9", "ubuntu-20.04", "ubuntu-22.04", "ubuntu-24.04", "debian-11", "debian-12")
 HOSTPREP = {"facts", "hostname", "timesync", "firewall", "selinux", "swap", "kernel", "ipvs",
-            "endpoint-probe"}
+            "endpoint-probe", "ports-listen", "ports-probe", "ports-close"}
 TEMPLATES = Path(render_module.__file__).resolve().parent.parent / "templates"
 SHELLCHECK = shutil.which("shellcheck") or next(
     (p for p in ("/usr/bin/shellcheck",) if Path(p).exists()), None)
