@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 
 from k8stui.model.cluster import ClusterSpec, NodeSpec
 from k8stui.recipes.ports import Port, ports_for
@@ -135,6 +136,12 @@ def parse_probe(text: str | None) -> dict[tuple[str, str], str]:
     return results
 
 
+# `build` looks at every (source, target, port) cell: parsing a node's whole published value again per
+# cell made a 50-node matrix take minutes on the event loop. Read-only uses share one parse per text.
+_listen_cached = lru_cache(maxsize=1024)(parse_listen)
+_probe_cached = lru_cache(maxsize=1024)(parse_probe)
+
+
 def parse_alive(text: str | None) -> set[str] | None:
     if text is None:
         return None
@@ -218,7 +225,7 @@ def _cell(spec: ClusterSpec, source: str, target: str, check: Check, outputs: di
     def pair(state: Cell, reason: str = "") -> Pair:
         return Pair(source, target, check, state, reason.format(**words))
 
-    listen = parse_listen(outputs.get(node_key(LISTEN, target)))
+    listen = _listen_cached(outputs.get(node_key(LISTEN, target)))
     if listen is None:
         return pair(Cell.UNTESTED, "{target} published no listener results (ports-listen did not run there)")
     state = listen.states.get(check.key, "")
@@ -229,7 +236,7 @@ def _cell(spec: ClusterSpec, source: str, target: str, check: Check, outputs: di
     probed = outputs.get(node_key(PROBE, source))
     if probed is None:
         return pair(Cell.UNTESTED, "{source} published no probe results (its ports-probe step did not run)")
-    result = parse_probe(probed).get((target, check.key), "")
+    result = _probe_cached(probed).get((target, check.key), "")
     if result == "open":
         return pair(Cell.OPEN)
     alive = parse_alive(outputs.get(node_key(ALIVE, target)))
