@@ -4,10 +4,10 @@ For each cluster size the simulator (k8stui.sim, in this same process, instant s
 nodes. First the real engine (`Runner` with one `NodeSession` per node, all nodes in flight) runs the
 real plan (`build_plan(sim.spec)`, every planned remote step's rendered script). Then, on the same
 nodes reset to "nothing applied", the baseline replays exactly the exec commands the engine sent
-(same uploads, same wrappers, same count) over one plain asyncssh connection per node, with the
-one wait that matters (joins after init). The ratio of the two wall times is the engine's overhead:
-planning, scheduling, state and log files, output parsing. Both columns include the simulated
-servers' own CPU, since they share the process.
+(same uploads, same wrappers, same count) over one plain asyncssh connection per node, step by step
+with the plan's own cross-node waits (facts before preflight, init before joins, ...). The ratio
+of the two wall times is the engine's overhead: planning, scheduling, state and log files, output
+parsing. Both columns include the simulated servers' own CPU, since they share the process.
 
 Also measures `k8stui --help` start-up (median of 5 subprocess runs). Always exits 0.
 Usage: python bench/fanout.py [--nodes 1,10,50,200] [--repeat 3]
@@ -39,14 +39,13 @@ from k8stui.engine.runner import Runner  # noqa: E402
 from k8stui.engine.ssh import ConnectOptions, NodeSession, Secrets  # noqa: E402
 from k8stui.engine.state import RunState  # noqa: E402
 from k8stui.model.cluster import NodeSpec  # noqa: E402
-from k8stui.recipes.plan import build_plan  # noqa: E402
+from k8stui.recipes.plan import Plan, build_plan  # noqa: E402
 from k8stui.sim import SimCluster  # noqa: E402
-from k8stui.sim.commands import Upload, classify, script_name  # noqa: E402
+from k8stui.sim.commands import SCRIPT_RE, Upload, classify, script_name  # noqa: E402
 
 RATIO_TARGET, RATIO_AT = 1.5, 50
 STARTUP_TARGET = 0.5
 REPEAT_UP_TO = 50  # bigger rounds take long enough to be steadier; they run once
-POLL = 0.002  # how often the baseline's one shared waiter looks for a finished init
 
 
 @dataclass
@@ -114,43 +113,44 @@ async def engine(sim: SimCluster, state_root: Path) -> bool:
     return summary.ok
 
 
-def recorded(sim: SimCluster) -> dict[str, list[tuple[str, str | None]]]:
-    """Every exec command the engine sent, per node, with the stdin an upload carried."""
-    sent: dict[str, list[tuple[str, str | None]]] = {}
+Sent = dict[str, dict[str, list[tuple[str, str | None]]]]  # node -> step id -> (command, upload stdin)
+
+
+def recorded(sim: SimCluster) -> Sent:
+    """Every exec command the engine sent, per node and step, with the stdin an upload carried."""
+    sent: Sent = {}
     for node in sim.nodes:
-        items = []
+        steps: dict[str, list[tuple[str, str | None]]] = {}
         for command in node.commands:
             action = classify(command)
             stdin = node.scripts[script_name(action.path)] if isinstance(action, Upload) else None
-            items.append((command, stdin))
-        sent[node.name] = items
+            scripts = SCRIPT_RE.findall(command)
+            step = script_name(scripts[-1])[3:-3] if scripts else ""  # `NN-<id>.sh` -> id
+            steps.setdefault(step, []).append((command, stdin))
+        sent[node.name] = steps
     return sent
 
 
-async def baseline(sim: SimCluster, sent: dict[str, list[tuple[str, str | None]]]) -> bool:
-    """Replay `sent` over one raw asyncssh connection per node; joins wait for init."""
-    initialised = asyncio.Event()
-
-    async def watch() -> None:
-        while not sim.world.initialised:
-            await asyncio.sleep(POLL)
-        initialised.set()
+async def baseline(sim: SimCluster, plan: Plan, sent: Sent) -> bool:
+    """Replay `sent` over one raw asyncssh connection per node, step by step in plan order, each
+    step waiting for the same other-node steps as under the engine (its `waits_for`)."""
+    done = {planned.key: asyncio.Event() for planned in plan}
 
     async def replay(name: str) -> bool:
-        ok = True
+        ok, steps = True, dict(sent[name])
         async with await sim.connect(name) as conn:
-            for command, stdin in sent[name]:
-                if "-join" in command and stdin is None:
-                    await initialised.wait()
-                result = await conn.run(command, input=stdin)
-                ok = ok and result.exit_status in (0, 1)  # `check` answers 1 for "not done"
+            for planned in plan.steps(name):
+                await asyncio.gather(*(done[key].wait() for key in planned.waits_for if key in done))
+                for command, stdin in steps.pop(planned.step.id, []):
+                    result = await conn.run(command, input=stdin)
+                    ok = ok and result.exit_status in (0, 1)  # `check` answers 1 for "not done"
+                done[planned.key].set()
+            for items in steps.values():  # anything the plan does not name (none expected)
+                for command, stdin in items:
+                    await conn.run(command, input=stdin)
         return ok
 
-    watcher = asyncio.create_task(watch())
-    try:
-        return all(await asyncio.gather(*(replay(name) for name in sent)))
-    finally:
-        watcher.cancel()
+    return all(await asyncio.gather(*(replay(name) for name in sent)))
 
 
 def reset(sim: SimCluster) -> None:
@@ -167,8 +167,8 @@ async def one_size(count: int, workdir: Path, trace: bool = False) -> tuple[int,
         eng = await measured(lambda: engine(sim, workdir / "state"), trace)
         sent = recorded(sim)
         reset(sim)
-        raw = await measured(lambda: baseline(sim, sent), trace)
-        return sum(len(items) for items in sent.values()), eng, raw
+        raw = await measured(lambda: baseline(sim, plan, sent), trace)
+        return sum(len(items) for steps in sent.values() for items in steps.values()), eng, raw
 
 
 def startup_seconds(runs: int = 5) -> float:
