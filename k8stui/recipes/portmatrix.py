@@ -247,11 +247,13 @@ def _cell(spec: ClusterSpec, source: str, target: str, check: Check, outputs: di
     return pair(Cell.UNTESTED, f"{{source}} could not probe it ({result or 'no result'})")
 
 
-def build(spec: ClusterSpec, outputs: dict[str, str]) -> list[Pair]:
-    """Every (source, target, port) cell, targets in file order, then ports in table order."""
-    return [_cell(spec, source.name, target.name, check, outputs)
-            for target in spec.nodes for check in checks_for(spec, target)
-            for source in sources_for(spec, target, check)]
+def build(spec: ClusterSpec, outputs: dict[str, str], target: str | None = None) -> list[Pair]:
+    """Every (source, target, port) cell, targets in file order, then ports in table order
+    (only the cells into `target` when given)."""
+    targets = [n for n in spec.nodes if target is None or n.name == target]
+    return [_cell(spec, source.name, node.name, check, outputs)
+            for node in targets for check in checks_for(spec, node)
+            for source in sources_for(spec, node, check)]
 
 
 def gathered(outputs: dict[str, str]) -> bool:
@@ -359,9 +361,11 @@ def report(spec: ClusterSpec, outputs: dict[str, str]) -> list[str]:
 def matrix_lines(spec: ClusterSpec, node: str, outputs: dict[str, str]) -> tuple[list[str], list[Finding]]:
     """The local `port-matrix` step on `node`: its inbound rows (the whole matrix on the first control
     plane, once) and its findings."""
-    pairs = build(spec, outputs)
     first = spec.first_control_plane
-    shown = pairs if first is not None and first.name == node else [p for p in pairs if p.target == node]
+    whole = first is not None and first.name == node
+    # The other nodes need only their inbound cells: building the whole matrix on each was O(nodes^3).
+    pairs = build(spec, outputs) if whole else build(spec, outputs, target=node)
+    shown = pairs if whole else [p for p in pairs if p.target == node]
     notes = [f"port matrix ({'all nodes' if shown is pairs else 'into ' + node}; target, port <- source):",
              *format_matrix(spec, shown)]
     target = spec.node(node)
