@@ -16,6 +16,7 @@ Published values (stored per node as `name@node`, see `node_key`), space-separat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
@@ -173,10 +174,15 @@ def probes_from(spec: ClusterSpec, source: str, outputs: dict[str, str]) -> list
         if target.name == me.name or listen is None or not target.node_ip:
             continue
         for check in checks_for(spec, target):
-            wanted = any(n.name == me.name for n in sources_for(spec, target, check))
-            if wanted and listen.states.get(check.key) == "listening":
+            wanted = me.is_control_plane or not check.control_planes_only  # as sources_for, without a scan
+            if wanted and _probeable(check, listen.states.get(check.key, "")):
                 probes.append(Probe(target.name, target.node_ip, check.proto, check.port, int(listen.until)))
     return probes
+
+
+def _probeable(check: Check, state: str) -> bool:
+    """A test listener holds it, or (a node added to a running cluster) the real TCP service may."""
+    return state == "listening" or (state == "installed" and check.proto == "tcp")
 
 
 def listen_seconds(spec: ClusterSpec) -> int:
@@ -230,7 +236,7 @@ def _cell(spec: ClusterSpec, source: str, target: str, check: Check, outputs: di
         return pair(Cell.UNTESTED, "{target} published no listener results (ports-listen did not run there)")
     state = listen.states.get(check.key, "")
     if state == "installed":
-        return pair(Cell.SKIPPED, "Kubernetes already runs on {target}")
+        return _installed(pair, target, check, outputs.get(node_key(PROBE, source)))
     if state != "listening":
         return pair(Cell.UNTESTED, _NOT_LISTENING.get(state, "{target} did not listen on {port}"))
     probed = outputs.get(node_key(PROBE, source))
@@ -245,6 +251,16 @@ def _cell(spec: ClusterSpec, source: str, target: str, check: Check, outputs: di
     if result in _PROBE:
         return pair(Cell.BLOCKED, _PROBE[result])
     return pair(Cell.UNTESTED, f"{{source}} could not probe it ({result or 'no result'})")
+
+
+def _installed(pair: Callable[[Cell, str], Pair], target: str, check: Check, probed: str | None) -> Pair:
+    """Kubernetes runs on the target already (e.g. a node added later): its own TCP services were probed."""
+    result = _probe_cached(probed).get((target, check.key), "") if probed else ""
+    if result in ("timeout", "rejected"):
+        return pair(Cell.BLOCKED, _PROBE[result])
+    if result == "open":
+        return pair(Cell.OPEN, "")
+    return pair(Cell.SKIPPED, "Kubernetes already runs on {target}")
 
 
 def build(spec: ClusterSpec, outputs: dict[str, str], target: str | None = None) -> list[Pair]:

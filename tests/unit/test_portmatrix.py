@@ -181,6 +181,7 @@ def test_a_rerun_on_installed_nodes_finds_nothing_to_report() -> None:
     for node in spec.nodes:
         states = " ".join(f"{k}=installed" for k in keys(spec, node.name))
         outputs[node_key(LISTEN, node.name)] = f"until=0 tool=none {states}"
+        outputs[node_key(PROBE, node.name)] = ""  # every listener's lifetime was over: nothing probed
     pairs = pm.build(spec, outputs)
     assert {p.state for p in pairs} == {Cell.SKIPPED}
     assert all(pm.findings(spec, n.name, pairs) == [] for n in spec.nodes) and pm.report(spec, outputs) == []
@@ -190,3 +191,19 @@ def test_calico_finds_the_node_address_from_the_internal_ip_unless_a_nic_is_name
     from k8stui.recipes import artifacts
 
     assert '"kubernetes-internal-ip"' in (artifacts.cni_manifest(make(cni="calico")) or "")
+
+
+def test_a_node_added_later_probes_the_real_tcp_services_of_installed_nodes() -> None:
+    spec = make()
+    outputs = all_open(spec)
+    for node in ("cp1", "cp2"):
+        states = " ".join(f"{k}=installed" for k in keys(spec, node))
+        outputs[node_key(LISTEN, node)] = f"until=4000000000 tool=none {states}"
+    probes = {p.token for p in pm.probes_from(spec, "w1", outputs)}
+    assert "cp1:tcp/6443" in probes and "cp1:udp/8472" not in probes  # UDP cannot be told apart
+    outputs[node_key(PROBE, "w1")] = "cp1:tcp/6443=timeout cp1:tcp/10250=refused cp2:tcp/6443=open"
+    cells = {(p.source, p.target, p.check.key): p.state for p in pm.build(spec, outputs)}
+    assert cells[("w1", "cp1", "tcp/6443")] is Cell.BLOCKED
+    assert cells[("w1", "cp2", "tcp/6443")] is Cell.OPEN
+    assert cells[("w1", "cp1", "tcp/10250")] is Cell.SKIPPED  # refused: nothing to say about the path
+    assert cells[("w1", "cp1", "udp/8472")] is Cell.SKIPPED
