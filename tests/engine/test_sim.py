@@ -327,7 +327,7 @@ async def test_closing_the_channel_stops_a_hanging_step(sim: SimCluster) -> None
         await asyncio.wait_for(proc.stdout.readline(), 10)
         assert node.running
         proc.close()
-        for _ in range(200):
+        for _ in range(1000):
             if not node.running:
                 break
             await asyncio.sleep(0.01)
@@ -342,7 +342,7 @@ async def test_pacing_and_lines_per_second(tmp_path: Path) -> None:
         result = await step(conn, "cp-1", "kube-packages", 10)
         took = loop.time() - began
     lines = [x for x in result.stdout.splitlines() if not x.startswith("::")]
-    assert 0.18 <= took < 2.0  # 0.4 s at speed 2
+    assert 0.18 <= took < 5.0  # 0.4 s at speed 2 (generous: shared CI machines)
     assert len(lines) >= 20  # 0.2 s at 100 lines/s, more than the canned lines
 
 
