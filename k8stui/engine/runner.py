@@ -118,7 +118,10 @@ class Runner:
     @staticmethod
     def _acknowledge(state: RunState, given: Iterable[str], dry_run: bool) -> tuple[str, ...]:
         """Warnings accepted now or by an earlier run: recorded in the state, so retries honour them."""
-        recorded = json.loads(state.outputs.get(ACKNOWLEDGED, "[]"))
+        try:
+            recorded = [str(a) for a in json.loads(state.outputs.get(ACKNOWLEDGED, "[]"))]
+        except (ValueError, TypeError):  # a hand-edited state file: start over rather than crash
+            recorded = []
         merged = tuple(dict.fromkeys([*recorded, *given]))
         if merged and not dry_run:
             state.set_output(ACKNOWLEDGED, json.dumps(list(merged)))
