@@ -36,7 +36,7 @@ from k8stui.engine.summary import build_summary
 from k8stui.model.cluster import ClusterSpec, NodeSpec
 from k8stui.model.facts import Facts
 from k8stui.recipes.catalog import BY_ID
-from k8stui.recipes.plan import Plan, PlannedStep, build_plan
+from k8stui.recipes.plan import Plan, PlannedStep, build_plan, replan_node
 from k8stui.recipes.step import Kind
 
 SECRET_OUTPUTS = ("token", "certificate_key")
@@ -332,10 +332,10 @@ class Runner:
 
     def _replan(self, node: str, facts_step: PlannedStep) -> list[PlannedStep]:
         """The node's OS is known now: rebuild its plan (OS-dependent steps) and keep the selection."""
-        plan = build_plan(self.spec, self.facts)
-        self._plans[node] = plan
+        plan = self._plans[node]
         pick = self._selectors[node]
-        steps = [p for p in plan.steps(node) if pick and (pick(p) or p.step.id == facts_step.step.id)]
+        fresh = replan_node(plan, node, self.facts)
+        steps = [p for p in fresh if pick and (pick(p) or p.step.id == facts_step.step.id)]
         if [p.step.id for p in steps] != [p.step.id for p in self._selected[node]]:
             self._emit(NodePlanned(node, tuple(p.step.id for p in steps)))
         self._selected[node] = steps

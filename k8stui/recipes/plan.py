@@ -55,7 +55,8 @@ class Plan:
     def context(self, node: str, facts: dict[str, Facts] | None = None,
                 outputs: dict[str, str] | None = None) -> StepContext:
         facts = facts or {}
-        return StepContext(self.spec, self.spec.node(node), self.os[node], facts.get(node), facts, outputs or {})
+        spec_node = self.spec.node(node)
+        return StepContext(self.spec, spec_node, self.os[node], facts.get(node), facts, outputs or {})
 
     def render(self, planned: PlannedStep, facts: dict[str, Facts] | None = None,
                outputs: dict[str, str] | None = None) -> str:
@@ -84,31 +85,47 @@ def node_os(node: NodeSpec, facts: dict[str, Facts] | None, override: str | None
     return OsInfo.parse(text) if text else UNKNOWN_OS
 
 
-def build_plan(spec: ClusterSpec, facts: dict[str, Facts] | None = None, os_override: str | None = None) -> Plan:
+def build_plan(spec: ClusterSpec, facts: dict[str, Facts] | None = None,
+               os_override: str | None = None) -> Plan:
     plan = Plan(spec)
     for node in spec.nodes:
         plan.os[node.name] = node_os(node, facts, os_override)
     targeted = {s.id: {n.name for n in members(spec, s.targets)} for s in CATALOG}
     for node in spec.nodes:
-        ctx = plan.context(node.name, facts)
-        chosen: list[PlannedStep] = []
-        for number, step in enumerate(CATALOG):
-            if node.name in targeted[step.id] and step.applies(ctx):
-                chosen.append(PlannedStep(step, node.name, number))
-        plan.nodes[node.name] = chosen
-    _link(plan)
+        plan.nodes[node.name] = _choose(plan, node.name, facts, targeted)
+    _link(plan, list(plan.nodes))
     return plan
 
 
-def _link(plan: Plan) -> None:
-    """Resolve `needs` into concrete (node, step) waits, keeping only steps that are planned."""
+def replan_node(plan: Plan, node: str, facts: dict[str, Facts]) -> list[PlannedStep]:
+    """Re-plan one node in place once its facts (OS) are known; the other nodes' lists stay.
+
+    Rebuilding the whole plan after every node's facts made a run O(nodes^3); only this node's
+    steps can change (OS-dependent steps have no cross-node dependents).
+    """
+    plan.os[node] = node_os(plan.spec.node(node), facts, None)
+    targeted = {s.id: {n.name for n in members(plan.spec, s.targets)} for s in CATALOG}
+    plan.nodes[node] = _choose(plan, node, facts, targeted)
+    _link(plan, [node])
+    return plan.nodes[node]
+
+
+def _choose(plan: Plan, node: str, facts: dict[str, Facts] | None,
+            targeted: dict[str, set[str]]) -> list[PlannedStep]:
+    ctx = plan.context(node, facts)
+    return [PlannedStep(step, node, number) for number, step in enumerate(CATALOG)
+            if node in targeted[step.id] and step.applies(ctx)]
+
+
+def _link(plan: Plan, names: list[str]) -> None:
+    """Resolve `needs` of `names` into concrete (node, step) waits, keeping only planned steps."""
     # Planned ids and group members computed once: looking them up per need made every plan
-    # O(nodes^2) scans, which dominated a 200-node run (the runner re-plans after each node's facts).
+    # O(nodes^2) scans, which dominated a 200-node run.
     planned_ids = {n: {p.step.id for p in steps} for n, steps in plan.nodes.items()}
     groups: dict[str, list[str]] = {}
-    for name, steps in plan.nodes.items():
+    for name in names:
         linked = []
-        for planned in steps:
+        for planned in plan.nodes[name]:
             waits = []
             for need in planned.step.needs:
                 if need.on != "self" and need.on not in groups:
