@@ -32,7 +32,8 @@ def _csv(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="k8stui", description="Install Kubernetes with kubeadm over SSH: a guided TUI and a headless CLI.",
+        prog="k8stui",
+        description="Install Kubernetes with kubeadm over SSH: a guided TUI and a headless CLI.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")

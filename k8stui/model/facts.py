@@ -102,7 +102,7 @@ class Facts:
         """Build from the facts step's `::k8stui-output::` values (see templates/steps/facts.sh.j2)."""
         nics = []
         for item in filter(None, out.get("nics", "").split(";")):
-            name, mac, addrs = (item.split("|") + ["", ""])[:3]
+            name, mac, addrs = [*item.split("|"), "", ""][:3]
             nics.append(Nic(name, mac, tuple(filter(None, addrs.split(",")))))
         packages = dict(p.split("=", 1) for p in out.get("kube_packages", "").split(",") if "=" in p)
         return cls(
