@@ -89,3 +89,18 @@ def test_second_apply_changes_nothing(installed: Installed) -> None:
     assert env.run(env.nodes[0], "md5sum /etc/kubernetes/admin.conf /etc/kubernetes/pki/ca.crt "
                                  "/etc/containerd/config.toml").stdout == before
     assert again.seconds < first.seconds
+
+
+def test_join_command_prints_a_fresh_working_token(installed: Installed) -> None:
+    env, config, state_dir, _ = installed
+    run = e2e.k8stui("join-command", "-f", str(config), "--state-dir", str(state_dir))
+    assert run.code == 0, run
+    m = JOIN.search(run.out)
+    assert m, run
+    token_id = m.group(2).split(".")[0]
+    # Anonymous, as kubeadm join's discovery: cluster-info carries a JWS signature for every valid token.
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    url = f"https://{env.nodes[0].ip}:6443/api/v1/namespaces/kube-public/configmaps/cluster-info"
+    with urllib.request.urlopen(url, context=context, timeout=10) as reply:
+        assert f"jws-kubeconfig-{token_id}" in reply.read().decode()
