@@ -59,6 +59,7 @@ class Result:
     nodes: int
     wall: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    stalls: list[float] = field(default_factory=list)  # event-loop lag samples
     rss_peak_mb: float = 0.0
     cpu: float = 0.0
     shown_lines: int = 0  # lines the board received from the engine
@@ -157,8 +158,20 @@ async def press(app: StormApp, key: str, timeout: float = 5.0) -> float | None:
             return None
         await asyncio.sleep(0.001)
     app.updated.clear()
-    await asyncio.wait_for(app.updated.wait(), timeout)
+    try:
+        await asyncio.wait_for(app.updated.wait(), timeout)
+    except asyncio.TimeoutError:
+        return timeout  # counted: a screen that did not update for `timeout` seconds is a miss
     return time.perf_counter() - started
+
+
+async def watch_loop(result: Result, every: float = 0.01) -> None:
+    """How late a 10 ms sleep wakes up: the longest time the event loop was busy without a break."""
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        await asyncio.sleep(every)
+        result.stalls.append(loop.time() - started - every)
 
 
 def rss_mb() -> float:
@@ -172,6 +185,7 @@ async def storm(spec: ClusterSpec, state_root: Path, seconds: float, result: Res
     started = time.perf_counter()
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause()
+        watcher = asyncio.create_task(watch_loop(result))
         walker = Walker(board)
         while not board.model.finished and time.perf_counter() - started < 4 * seconds + 60:
             latency = await press(app, walker.key())
@@ -179,6 +193,7 @@ async def storm(spec: ClusterSpec, state_root: Path, seconds: float, result: Res
                 result.latencies.append(latency)
             result.rss_peak_mb = max(result.rss_peak_mb, rss_mb())
             await asyncio.sleep(PRESS_EVERY)
+        watcher.cancel()
         await pilot.pause(0.5)  # the summary screen opens at the end: let it mount before leaving
         result.finished = bool(board.model.summary and board.model.summary.ok)
     result.wall = time.perf_counter() - started
@@ -249,6 +264,8 @@ def report(result: Result, seconds: float, rate: float) -> bool:
         ("key -> screen p50", f"{result.ms(0.50):.1f} ms ({len(result.latencies)} presses)", ""),
         ("key -> screen p95", f"{p95:.1f} ms", _mark(ok_latency, f"< {P95_TARGET_MS:g} ms")),
         ("key -> screen max", f"{result.ms(1.0):.1f} ms", ""),
+        ("event loop stall max", f"{1000 * max(result.stalls, default=0):.0f} ms "
+         f"(p95 {1000 * sorted(result.stalls)[int(0.95 * len(result.stalls))] if result.stalls else 0:.0f} ms)", ""),
         ("peak RSS", f"{result.rss_peak_mb:.0f} MB", _mark(ok_rss, f"< {RSS_TARGET_MB:g} MB")),
         ("every line on disk", f"{len(result.missing)} missing, run {'ok' if result.finished else 'FAILED'}",
          _mark(ok_lines, "0 missing")),

@@ -47,7 +47,7 @@ def test_a_retry_merges_its_steps_and_clears_the_failure() -> None:
     model.apply(RunStarted("lab", (FAILED_NODE,), {FAILED_NODE: ("facts", FAILED_STEP, "join")}, at=NOW))
     row = model.rows[FAILED_NODE]
     assert row.steps == full  # the whole plan stays: done/total keeps meaning the node
-    assert row.failure is None and row.state is NodeState.PENDING
+    assert row.failure is None and row.state is NodeState.RUNNING  # in the run again
     model.apply(NodePlanned(FAILED_NODE, ("facts", FAILED_STEP, "join")))
     assert row.steps == full
     model.apply(StepFinished(StepResult(FAILED_NODE, FAILED_STEP, Status.OK, 0, NOW, NOW + 1)))

@@ -83,6 +83,7 @@ class BoardScreen(Screen[None]):
         self.clock = clock
         self.queued: list[tuple[str, str]] = []  # retries asked for while a run was going
         self.active = False  # a Runner call is in flight
+        self.stale: set[str] = set()  # nodes whose pane state is not drawn yet (hidden panes wait)
         self._lock: RunLock | None = None
         self.sub_title = f"installing cluster {spec.name}"
 
@@ -162,11 +163,10 @@ class BoardScreen(Screen[None]):
         changed: set[str] = set()
         for event in message.events:
             changed |= self.model.apply(event)
-        now = self.clock()
-        for pane in self.query_one(BoardGrid).panes:
-            if pane.node in changed:
-                pane.show(self.model.rows[pane.node], now)
-        self._show_header(now)
+        self.stale |= changed
+        if self.is_current:
+            self._show_visible(self.clock())
+            self._show_header(self.clock())
         for screen in self.app.screen_stack:
             if isinstance(screen, NodeDetailScreen) and screen.node in changed:
                 screen.node_changed()
@@ -178,10 +178,20 @@ class BoardScreen(Screen[None]):
         grid = self.query_one(BoardGrid)
         if time.monotonic() - grid.selected_at < INPUT_FIRST_SECONDS:
             return
+        self._show_visible(self.clock())  # panes scrolled into view catch up here
         for pane in grid.visible_panes():
             lines = self.bridge.take(pane.node)
             if lines:
                 pane.write_lines(lines)
+
+    def _show_visible(self, now: float) -> None:
+        """Redraw the state of visible panes whose node changed; hidden ones wait until they show."""
+        if not self.stale:
+            return
+        for pane in self.query_one(BoardGrid).visible_panes():
+            if pane.node in self.stale:
+                self.stale.discard(pane.node)
+                pane.show(self.model.rows[pane.node], now)
 
     def _tick(self) -> None:
         if not self.is_current:

@@ -65,8 +65,8 @@ class NodeRow:
     def state(self) -> NodeState:
         if self.failure is not None:
             return NodeState.FAILED
-        if self.running:
-            return NodeState.RUNNING
+        if self.running or (self.started is not None and self.finished is None):
+            return NodeState.RUNNING  # between two steps too: a class flip per step costs a restyle
         if self.steps and self.done == len(self.steps):
             return NodeState.DONE
         if any(r.status in (Status.BLOCKED, Status.CANCELLED) for r in self.results.values()):
@@ -76,7 +76,7 @@ class NodeRow:
     def elapsed(self, now: float) -> float:
         if self.started is None:
             return 0.0
-        end = now if self.running or self.finished is None else self.finished
+        end = self.finished if self.finished is not None and not self.running else now
         return max(0.0, end - self.started)
 
 

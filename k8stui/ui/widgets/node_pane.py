@@ -40,6 +40,8 @@ def status_text(row: NodeRow) -> str:
     if state is NodeState.BLOCKED:
         stopped = next((r for r in row.results.values() if not r.status.done), None)
         return f"{head} {stopped.step} {stopped.status.value} · {stopped.message}" if stopped else head
+    if state is NodeState.RUNNING and not row.running:
+        return f"{head} waiting for another node"
     if state is NodeState.RUNNING:
         return f"{head} {row.running}" + (f" · {row.progress}" if row.progress else "")
     return f"{head} {'done' if state is NodeState.DONE else 'waiting'}"
