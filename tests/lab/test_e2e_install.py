@@ -104,3 +104,23 @@ def test_join_command_prints_a_fresh_working_token(installed: Installed) -> None
     url = f"https://{env.nodes[0].ip}:6443/api/v1/namespaces/kube-public/configmaps/cluster-info"
     with urllib.request.urlopen(url, context=context, timeout=10) as reply:
         assert f"jws-kubeconfig-{token_id}" in reply.read().decode()
+
+
+def test_the_cluster_survives_a_reboot_of_every_node(installed: Installed) -> None:
+    """What the recipes made persistent (swap off in fstab, modules, sysctl, enabled units) brings the
+    cluster back: the kubelet restarts the static API server, the nodes report Ready, apply skips all."""
+    env, config, state_dir, first = installed
+    assert first.code == 0, first
+    for node in env.nodes:
+        assert env.run(node, "k8slab reboot").returncode == 0
+    assert env.run(env.nodes[0], "swapon --show").stdout.strip() == ""
+    wait = ("kubectl --kubeconfig /etc/kubernetes/admin.conf wait --for=condition=Ready nodes --all"
+            " --timeout=60s")
+    ready = env.run(env.nodes[0], wait, timeout=90)
+    assert ready.returncode == 0 and ready.stdout.count("condition met") == 3, ready.stderr
+    again = e2e.apply(config, state_dir)
+    assert again.code == 0, again
+    rows = e2e.run_state(state_dir)["rows"]
+    changed = {(node, step): row["status"] for node, steps in rows.items() for step, row in steps.items()
+               if step not in READ_ONLY and row["status"] != "skipped"}
+    assert not changed, f"steps that did something after the reboot: {changed}\n{again}"

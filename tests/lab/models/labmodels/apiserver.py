@@ -89,7 +89,7 @@ def route(
             reply["config"] = {k: st["config"][k] for k in ("version", "imageRepository")}
         return True, reply
     if who.startswith("node:") and method == "POST" and path == "/lab/heartbeat":
-        cluster.heartbeat(st, who[5:])
+        cluster.heartbeat(st, who[5:], bool(body.get("runtime", True)))
         return True, {}
     if who.startswith("node:") and method == "GET" and path == "/lab/nodeports":
         return False, workloads.node_ports(st)
@@ -215,11 +215,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(args: list[str]) -> int:
-    """kube-apiserver --advertise-address IP --secure-port PORT [--etcd-servers URL] (runs until killed).
+    """kube-apiserver --advertise-address=IP --secure-port=PORT [--etcd-servers=URL] (runs until killed;
+    the kubelet starts it from the static Pod manifest kubeadm writes).
 
     With --etcd-servers (a control plane that joined) the cluster store is the first control plane's:
     requests are served through it, as API servers share etcd."""
-    opts = dict(zip(args[::2], args[1::2], strict=False))
+    opts = dict(a.split("=", 1) for a in args if a.startswith("--") and "=" in a)
     address, port = opts["--advertise-address"], int(opts.get("--secure-port", "6443"))
     if opts.get("--etcd-servers"):
         with (

@@ -151,9 +151,9 @@ def register(st: dict[str, Any], name: str, ip: str, control_plane: bool, versio
     }
 
 
-def heartbeat(st: dict[str, Any], name: str) -> None:
+def heartbeat(st: dict[str, Any], name: str, runtime: bool = True) -> None:
     if name in st["nodes"]:
-        st["nodes"][name]["heartbeat"] = time.time()
+        st["nodes"][name].update(heartbeat=time.time(), runtime=runtime)
 
 
 def node_for_credential(st: dict[str, Any], credential: str) -> str | None:
@@ -167,6 +167,8 @@ def ready(st: dict[str, Any], name: str) -> tuple[bool, str]:
     node = st["nodes"][name]
     if time.time() - node["heartbeat"] > HEARTBEAT_GRACE:
         return False, "Kubelet stopped posting node status."
+    if not node.get("runtime", True):
+        return False, "container runtime is down"
     if st["cni"] is None:
         return False, (
             "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "

@@ -62,3 +62,11 @@ def stop(name: str) -> None:
             time.sleep(0.1)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(_pidfile(name))
+
+
+def stop_all() -> None:
+    """Every model daemon of this node (a reboot: processes do not survive it)."""
+    folder = state.path("run")
+    for entry in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if entry.endswith(".pid"):
+            stop(entry[:-4])

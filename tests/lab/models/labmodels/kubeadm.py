@@ -196,10 +196,10 @@ def reset(args: list[str]) -> int:
             1,
         )
     print("[preflight] Running pre-flight checks")
-    daemon.stop("kube-apiserver")
     if systemd.info("kubelet.service"):
         systemd.stop("kubelet.service")
-    daemon.stop("kubelet-agent")
+    daemon.stop("kubelet-agent")  # first: its sync loop would start the static API server again
+    daemon.stop("kube-apiserver")
     for path in (
         "/etc/kubernetes/admin.conf",
         "/etc/kubernetes/super-admin.conf",
@@ -247,4 +247,3 @@ def wait_healthy(client: kubeclient.Client, seconds: float) -> bool:
             pass
         time.sleep(0.2)
     return False
-

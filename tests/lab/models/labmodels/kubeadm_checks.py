@@ -80,22 +80,28 @@ def system(check: Preflight, minor: int, kubelet: dict[str, Any], control_plane:
         )
 
 
+def cri_socket(socket: str | None, minor: int) -> str:
+    """criSocket as given, or kubeadm's auto-detection: exactly one runtime socket must be there."""
+    if socket:
+        return socket
+    found = [CONTAINERD_SOCKETS[0]] if containerd.running() else []
+    if minor < 24 and docker.running():
+        found.insert(0, DOCKERSHIM[0])
+    if len(found) != 1:
+        state.fail(
+            "Found multiple CRI endpoints on the host. Please define which one do you wish to use by "
+            f"setting the 'criSocket' field in the kubeadm configuration file: {', '.join(found)}"
+            if found
+            else "failed to create new CRI runtime service: validate service connection: no container "
+            "runtime socket found; set nodeRegistration.criSocket",
+            1,
+        )
+    return found[0]
+
+
 def runtime(check: Preflight, socket: str | None, minor: int) -> str:
     """Check the runtime behind criSocket; returns "containerd" or "docker"."""
-    if not socket:  # kubeadm's auto-detection: exactly one runtime socket must be there
-        found = [CONTAINERD_SOCKETS[0]] if containerd.running() else []
-        if minor < 24 and docker.running():
-            found.insert(0, DOCKERSHIM[0])
-        if len(found) != 1:
-            state.fail(
-                "Found multiple CRI endpoints on the host. Please define which one do you wish to use by "
-                f"setting the 'criSocket' field in the kubeadm configuration file: {', '.join(found)}"
-                if found
-                else "failed to create new CRI runtime service: validate service connection: no container "
-                "runtime socket found; set nodeRegistration.criSocket",
-                1,
-            )
-        socket = found[0]
+    socket = cri_socket(socket, minor)
     if socket in DOCKERSHIM:
         if minor >= 24:
             check.error(

@@ -10,7 +10,6 @@ from typing import Any
 from . import (
     apiserver,
     cluster,
-    daemon,
     flags,
     images,
     kubeadm,
@@ -106,6 +105,7 @@ def _preflight(cfg: dict[str, Any], ignored: list[str]) -> str:
     check = kubeadm_checks.Preflight(ignored)
     minor = int(cfg["version"].split(".")[1])
     kubeadm_checks.system(check, minor, cfg["kubelet"], control_plane=True)
+    cfg["cri"] = kubeadm_checks.cri_socket(cfg["cri"], minor)  # kubeadm-flags.env names it
     runtime = kubeadm_checks.runtime(check, cfg["cri"], minor)
     listed = images.kubeadm_list(cfg["version"], cfg["repository"])
     if not check.errors:
@@ -173,19 +173,27 @@ def write_kubelet_config(kubelet: dict[str, Any], args: dict[str, str], cri: str
 
 
 def _manifests(cfg: dict[str, Any]) -> None:
-    write_manifests(cfg["version"], cfg["repository"])
+    write_manifests(
+        cfg["version"],
+        cfg["repository"],
+        [f"--advertise-address={cfg['advertise']}", f"--secure-port={cfg['port']}"],
+    )
 
 
-def write_manifests(version: str, repository: str) -> None:
-    """Static Pod manifests of the control plane and the containers crictl shows for them."""
+def write_manifests(version: str, repository: str, apiserver_args: list[str]) -> None:
+    """Static Pod manifests of the control plane (the kubelet runs the API server from its command) and
+    the containers crictl shows for them."""
     listed = images.kubeadm_list(version, repository)
     for image in listed:
         name = image.rsplit("/", 1)[1].split(":")[0]
         if name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"):
+            command = "".join(
+                f"    - {a}\n" for a in ([name, *apiserver_args] if name == "kube-apiserver" else [name])
+            )
             state.write(
                 f"/etc/kubernetes/manifests/{name}.yaml",
                 f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: kube-system\n"
-                f"spec:\n  containers:\n  - name: {name}\n    image: {image}\n",
+                f"spec:\n  containers:\n  - name: {name}\n    image: {image}\n    command:\n{command}",
                 0o600,
             )
     rows = [
@@ -242,10 +250,7 @@ def init(args: list[str]) -> int:
     print('[kubeconfig] Writing "kubelet.conf" kubeconfig file')
     _manifests(cfg)
     print('[control-plane] Creating static Pod manifests in "/etc/kubernetes/manifests"')
-    daemon.spawn(
-        "kube-apiserver", ["--advertise-address", cfg["advertise"], "--secure-port", str(cfg["port"])]
-    )
-    print("[kubelet-start] Starting the kubelet")
+    print("[kubelet-start] Starting the kubelet")  # which runs the static Pods: the API server
     systemd.enable("kubelet.service")
     systemd.start("kubelet.service")
     print(

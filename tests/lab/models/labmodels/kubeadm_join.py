@@ -12,7 +12,6 @@ from typing import Any
 
 from . import (
     apiserver,
-    daemon,
     flags,
     kubeadm,
     kubeadm_checks,
@@ -166,6 +165,7 @@ def join(args: list[str]) -> int:
     check = kubeadm_checks.Preflight([i for i in opts.get("--ignore-preflight-errors", "").split(",") if i])
     minor = kubeadm.minor()
     kubeadm_checks.system(check, minor, cfg["kubelet"], control_plane=cfg["control_plane"])
+    cfg["cri"] = kubeadm_checks.cri_socket(cfg["cri"], minor)  # kubeadm-flags.env names it
     kubeadm_checks.runtime(check, cfg["cri"], minor)
     check.finish()
     server, ca = _discover(cfg)
@@ -197,6 +197,8 @@ def join(args: list[str]) -> int:
     systemd.enable("kubelet.service")
     systemd.start("kubelet.service")
     print("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
+    if cfg["control_plane"]:
+        _wait_local_api(str(cfg["advertise"] or ip))
     print(JOINED)
     return 0
 
@@ -205,8 +207,10 @@ def _control_plane(
     cfg: dict[str, Any], reply: dict[str, Any], server: str, name: str, advertise: str
 ) -> None:
     """The downloaded certificates, this node's own API server (sharing the first one's store), admin.conf."""
-    print('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" '
-          "Namespace")
+    print(
+        '[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" '
+        "Namespace"
+    )
     state.write(f"{pki.PKI}/ca.key", reply["ca_key"], 0o600)
     host = server.removeprefix("https://").rsplit(":", 1)[0]
     sans = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", name, "10.96.0.1", advertise, host]
@@ -216,11 +220,15 @@ def _control_plane(
     )
     pki.issue("admin", f"/O={group}/CN=kubernetes-admin", client=True)
     state.write("/etc/kubernetes/admin.conf", pki.kubeconfig(server, "kubernetes-admin", cert="admin"), 0o600)
-    kubeadm_init.write_manifests(reply["config"]["version"], reply["config"]["imageRepository"])
-    daemon.spawn(
-        "kube-apiserver",
-        ["--advertise-address", advertise, "--secure-port", "6443", "--etcd-servers", reply["store"]],
+    kubeadm_init.write_manifests(
+        reply["config"]["version"],
+        reply["config"]["imageRepository"],
+        [f"--advertise-address={advertise}", "--secure-port=6443", f"--etcd-servers={reply['store']}"],
     )
+
+
+def _wait_local_api(advertise: str) -> None:
+    """The kubelet runs the new static Pods: this node's API server must answer."""
     local = kubeclient.Client(f"https://{advertise}:6443", pki_ca(), timeout=5)
     if not kubeadm.wait_healthy(local, 15):
         state.fail(

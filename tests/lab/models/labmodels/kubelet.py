@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 
-from . import daemon, kernel, miniyaml, pkgdb, state, vercmp
+from . import containerd, daemon, docker, kernel, miniyaml, pkgdb, state, vercmp
 
 CONFIG = "/var/lib/kubelet/config.yaml"
 KUBECONFIG = "/etc/kubernetes/kubelet.conf"
 FLAGS = "/var/lib/kubelet/kubeadm-flags.env"
 AGENT = "kubelet-agent"
+APISERVER = "kube-apiserver"
+MANIFESTS = "/etc/kubernetes/manifests"
 
 
 def version() -> str:
@@ -46,4 +48,26 @@ def start_problem() -> str | None:
             "kubelet.service", "kubelet: Starting kubelet agent (node status, kube-proxy NodePorts)"
         )
         daemon.spawn(AGENT, [])
+    sync_static_pods()
     return None
+
+
+def runtime_up() -> bool:
+    """The runtime this kubelet was configured for (kubeadm-flags.env) is running and serves CRI."""
+    if "--container-runtime-endpoint=" in state.read(FLAGS):
+        settings = containerd.running()
+        return bool(settings and settings["cri"])
+    return docker.running() is not None  # dockershim (< 1.24): the kubelet talks to Docker itself
+
+
+def sync_static_pods() -> None:
+    """Run the API server of /etc/kubernetes/manifests (with a working runtime); stop it when removed."""
+    manifest = state.root(f"{MANIFESTS}/kube-apiserver.yaml")
+    if not os.path.exists(manifest):
+        daemon.stop(APISERVER)
+        return
+    if daemon.running(APISERVER) or not runtime_up():
+        return
+    pod = miniyaml.load_all(state.read(f"{MANIFESTS}/kube-apiserver.yaml"))[0]
+    command = pod["spec"]["containers"][0]["command"]
+    daemon.spawn(APISERVER, [str(a) for a in command[1:]])

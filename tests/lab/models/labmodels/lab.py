@@ -14,7 +14,7 @@ import re
 import shutil
 import socket
 
-from . import catalog, kernel, pkgdb, state, systemd
+from . import catalog, daemon, kernel, pkgdb, state, systemd
 
 BOOT_MODULES = ["x_tables", "ip_tables"]
 MODULE_DEPS = {
@@ -102,6 +102,7 @@ def _modules_to_load() -> list[str]:
 
 
 def reboot() -> None:
+    daemon.stop_all()  # model daemons (API server, kubelet agent) do not survive a reboot either
     kernel._save_modules(list(BOOT_MODULES))
     for name in _modules_to_load():
         try:

@@ -9,10 +9,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import kubeclient, state, systemd
+from . import kubeclient, kubelet, state, systemd
 
-PAGE = (b"<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head>"
-        b"<body><h1>Welcome to nginx!</h1></body></html>\n")
+PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head>"
+    b"<body><h1>Welcome to nginx!</h1></body></html>\n"
+)
 
 
 class _Nginx(BaseHTTPRequestHandler):
@@ -43,8 +45,9 @@ def main(args: list[str]) -> int:
     for _ in range(10**9):  # ends when the kubelet stops (or the node goes away)
         if not systemd.is_active("kubelet.service"):
             break
+        kubelet.sync_static_pods()  # the kubelet's sync loop: static Pods follow the manifests
         try:
-            client.request("POST", "/lab/heartbeat", {})
+            client.request("POST", "/lab/heartbeat", {"runtime": kubelet.runtime_up()})
             wanted = {p["nodePort"] for p in client.request("GET", "/lab/nodeports") if p["ready"]}
         except kubeclient.ApiError:
             wanted = set(servers)
