@@ -1,6 +1,8 @@
-"""The lab's kube-apiserver: an HTTPS server (serving certificate signed by the cluster CA) on the first
-control plane's advertise address, owning the cluster state (cluster.py). kubeadm init starts it;
-kubectl, kubeadm join and the node agents reach it over the lab network.
+"""The lab's kube-apiserver: an HTTPS server (serving certificate signed by the cluster CA) on a control
+plane's advertise address; the kubelet runs it from the static Pod manifest kubeadm writes. The first
+control plane's owns the cluster state (cluster.py); a joined control plane's serves the same state
+through it (as API servers share etcd). kubectl, kubeadm join and the node agents reach it over the lab
+network.
 
 Anonymous: /healthz /livez /readyz /version and the kube-public cluster-info ConfigMap (with a JWS
 signature per bootstrap token, as kubeadm's discovery verifies). Bootstrap tokens may only join; node
