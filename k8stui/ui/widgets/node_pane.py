@@ -31,10 +31,10 @@ class TailLog(Log):
         return
 
 
-def status_text(row: NodeRow) -> str:
-    """`▶ 6/14 kube-packages · 3/8 Unpacking kubelet`: mark, progress first (it must never be cut), state."""
+def status_text(row: NodeRow, elapsed: str = "") -> str:
+    """`▶ 6/14 1:07 kube-packages · 3/8 Unpacking`: mark, progress and time first (never cut), then state."""
     state = row.state
-    head = f"{MARKS[state]} {row.done}/{len(row.steps)}"
+    head = f"{MARKS[state]} {row.done}/{len(row.steps)}" + (f" {elapsed}" if elapsed else "")
     if state is NodeState.FAILED and row.failure is not None:
         return f"{head} {row.failure.step} failed · {row.failure.message}"
     if state is NodeState.BLOCKED:
@@ -66,25 +66,28 @@ class NodePane(Widget):
         super().__init__(id=f"pane-{row.name}", classes="node-pane -pending")
         self.node = row.name
         self.border_title = row.name
-        self._shown = ("", "", NodeState.PENDING)
+        self.border_subtitle = "control plane" if row.role == "control-plane" else row.role
+        self._shown = ("", NodeState.PENDING)
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-status", markup=False)
         yield TailLog(max_lines=PANE_LINES, auto_scroll=True)
 
     def show(self, row: NodeRow, now: float) -> None:
-        """Redraw the state line and border only when what they say changed."""
-        role = "control plane" if row.role == "control-plane" else row.role
+        """Redraw the state line (and the class) only when it changed.
+
+        The ticking elapsed time is in the state line, not the border: a border change repaints
+        the whole pane, a line repaints one row.
+        """
         elapsed = clock_text(row.elapsed(now)) if row.started is not None else ""
-        shown = (status_text(row), f"{role} {elapsed}".strip(), row.state)
+        shown = (status_text(row, elapsed), row.state)
         if shown == self._shown:
             return
-        if shown[2] is not self._shown[2]:
+        if shown[1] is not self._shown[1]:
             self.remove_class(*(f"-{s.value}" for s in NodeState))
-            self.add_class(f"-{shown[2].value}")
+            self.add_class(f"-{shown[1].value}")
         self._shown = shown
         self.query_one(".pane-status", Static).update(shown[0], layout=False)  # one fixed line
-        self.border_subtitle = shown[1]
 
     def write_lines(self, lines: Iterable[str]) -> None:
         log = self.query_one(TailLog)
