@@ -62,6 +62,8 @@ class Result:
     stalls: list[float] = field(default_factory=list)  # event-loop lag samples
     rss_peak_mb: float = 0.0
     cpu: float = 0.0
+    sim_cpu: float = 0.0  # the child playing the nodes
+    load: str = ""  # the machine's load average at the end: the latencies depend on it
     shown_lines: int = 0  # lines the board received from the engine
     disk_lines: int = 0
     missing: list[str] = field(default_factory=list)
@@ -247,6 +249,8 @@ def run(nodes: int, seconds: float, rate: float) -> Result:
             child.stdin.close()
             child.wait(timeout=30)
         result.cpu = time.process_time() - cpu
+        result.sim_cpu = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
+        result.load = " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
         check_logs(spec, workdir / "state" / spec.name / "logs", int(step_seconds * rate), result)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result.rss_peak_mb = max(result.rss_peak_mb, peak_kb / 1024)
@@ -259,13 +263,15 @@ def report(result: Result, seconds: float, rate: float) -> bool:
     ok_lines = not result.missing and result.finished
     rows = [
         ("nodes x rate", f"{result.nodes} x {rate:g} lines/s, ~{seconds:g} s per node", ""),
-        ("run (wall)", f"{result.wall:.1f} s, CPU {result.cpu:.1f} s (TUI + engine)", ""),
+        ("run (wall)", f"{result.wall:.1f} s, CPU {result.cpu:.1f} s (TUI + engine), "
+         f"{result.sim_cpu:.1f} s (sim)", ""),
+        ("machine load", result.load, ""),
         ("lines shown / on disk", f"{result.shown_lines} / {result.disk_lines}", ""),
         ("key -> screen p50", f"{result.ms(0.50):.1f} ms ({len(result.latencies)} presses)", ""),
         ("key -> screen p95", f"{p95:.1f} ms", _mark(ok_latency, f"< {P95_TARGET_MS:g} ms")),
         ("key -> screen max", f"{result.ms(1.0):.1f} ms", ""),
         ("event loop stall max", f"{1000 * max(result.stalls, default=0):.0f} ms "
-         f"(p95 {1000 * sorted(result.stalls)[int(0.95 * len(result.stalls))] if result.stalls else 0:.0f} ms)", ""),
+         f"(p95 {_p95(result.stalls):.0f} ms)", ""),
         ("peak RSS", f"{result.rss_peak_mb:.0f} MB", _mark(ok_rss, f"< {RSS_TARGET_MB:g} MB")),
         ("every line on disk", f"{len(result.missing)} missing, run {'ok' if result.finished else 'FAILED'}",
          _mark(ok_lines, "0 missing")),
@@ -276,6 +282,10 @@ def report(result: Result, seconds: float, rate: float) -> bool:
     for line in result.missing[:10]:
         print(f"  missing: {line}")
     return ok_latency and ok_rss and ok_lines
+
+
+def _p95(samples: list[float]) -> float:
+    return 1000 * sorted(samples)[int(0.95 * len(samples))] if samples else 0.0
 
 
 def _mark(ok: bool, target: str) -> str:
