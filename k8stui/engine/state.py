@@ -12,7 +12,7 @@ import base64
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -145,18 +145,24 @@ class RunState:
         self.facts[node] = dict(values)
 
     def snapshot(self) -> bytes:
-        """The JSON to write; cheap enough to take on every transition."""
+        """The JSON to write; cheap enough to take on every transition.
+
+        No `indent` and no `dataclasses.asdict`: either one sends `json` down its pure-Python path
+        (asdict deep-copies every row), which made a 50-node snapshot ~30 ms on the event loop; the
+        C encoder on the rows' own `__dict__` takes ~4 ms. Rows are replaced, never mutated, so
+        sharing their dicts with the encoder is safe.
+        """
         self.updated = time.time()
         data = {
             "version": STATE_VERSION,
             "cluster": self.cluster,
             "updated": self.updated,
-            "rows": {n: {s: asdict(r) for s, r in steps.items()} for n, steps in self.rows.items()},
+            "rows": {n: {s: vars(r) for s, r in steps.items()} for n, steps in self.rows.items()},
             "outputs": {k: v for k, v in self.outputs.items() if k not in NOT_STORED},
             "facts": self.facts,
             "kubeconfig": self.kubeconfig,
         }
-        return json.dumps(data, indent=1, sort_keys=True).encode()
+        return json.dumps(data, sort_keys=True).encode()
 
     def write(self, data: bytes) -> None:
         write_private(self.path, data)

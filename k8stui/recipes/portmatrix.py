@@ -169,11 +169,14 @@ def probes_from(spec: ClusterSpec, source: str, outputs: dict[str, str]) -> list
     """What `source` must connect to: every other node's ports that its listener really holds."""
     me = spec.node(source)
     probes = []
+    by_role: dict[str, list[Check]] = {}  # the checks depend on the role only: not one table per target
     for target in spec.nodes:
-        listen = parse_listen(outputs.get(node_key(LISTEN, target.name)))
+        listen = _listen_cached(outputs.get(node_key(LISTEN, target.name)))  # read-only: shared parse
         if target.name == me.name or listen is None or not target.node_ip:
             continue
-        for check in checks_for(spec, target):
+        if target.role not in by_role:
+            by_role[target.role] = checks_for(spec, target)
+        for check in by_role[target.role]:
             wanted = me.is_control_plane or not check.control_planes_only  # as sources_for, without a scan
             if wanted and _probeable(check, listen.states.get(check.key, "")):
                 probes.append(Probe(target.name, target.node_ip, check.proto, check.port, int(listen.until)))
@@ -225,10 +228,11 @@ _PROBE = {
 
 
 def _cell(spec: ClusterSpec, source: str, target: str, check: Check, outputs: dict[str, str]) -> Pair:
-    words = {"source": source, "target": target, "port": check.label, "seconds": PROBE_SECONDS,
-             "answer": "echo" if check.proto == "udp" else "answer"}
-
     def pair(state: Cell, reason: str = "") -> Pair:
+        if not reason:  # most cells are open: no wording to fill in (the whole matrix is nodes^2 cells)
+            return Pair(source, target, check, state)
+        words = {"source": source, "target": target, "port": check.label, "seconds": PROBE_SECONDS,
+                 "answer": "echo" if check.proto == "udp" else "answer"}
         return Pair(source, target, check, state, reason.format(**words))
 
     listen = _listen_cached(outputs.get(node_key(LISTEN, target)))
@@ -338,8 +342,11 @@ def _untested(node: str, check: Check, cells: list[Pair]) -> Finding:
 def format_matrix(spec: ClusterSpec, pairs: list[Pair], *, problems_only: bool = False) -> list[str]:
     """One line per target port: `cp1 TCP 6443 (Kubernetes API server) <- cp2 ok, w1 BLOCKED`."""
     lines = []
+    by_target: dict[str, list[Pair]] = {}  # one pass: filtering all pairs per target was O(nodes^3)
+    for pair in pairs:
+        by_target.setdefault(pair.target, []).append(pair)
     for target in spec.nodes:
-        for check, cells in _group([p for p in pairs if p.target == target.name]).items():
+        for check, cells in _group(by_target.get(target.name, [])).items():
             if problems_only and all(p.state in (Cell.OPEN, Cell.SKIPPED) for p in cells):
                 continue
             marks = ", ".join(f"{p.source} {_mark(p.state)}" for p in cells)

@@ -39,6 +39,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Shipped templates never change under a running process: skip the stat() per file per render.
+        auto_reload=False,
     )
     env.filters["q"] = shell_quote
     env.filters["qw"] = shell_words
