@@ -111,6 +111,7 @@ class NodeDetailScreen(Screen[None]):
         self.node = row.name
         self.tail = LogTail(log)
         self.retry = retry
+        self._placed = False  # the cursor was put on the failed step once (then the operator moves it)
         self.sub_title = f"node {row.name}"
 
     def compose(self) -> ComposeResult:
@@ -142,6 +143,8 @@ class NodeDetailScreen(Screen[None]):
         table.clear()
         for number, step in enumerate(row.steps, 1):
             table.add_row(*step_cells(row, step, number), key=step)
+        if not self._placed and row.failure is not None and row.failure.step in row.steps:
+            cursor, self._placed = row.steps.index(row.failure.step), True  # the failed step in view
         table.move_cursor(row=min(cursor, max(0, table.row_count - 1)))
         failure = self.query_one("#detail-failure", Static)
         failure.update(failure_text(row))
