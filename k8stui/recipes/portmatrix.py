@@ -271,9 +271,22 @@ def build(spec: ClusterSpec, outputs: dict[str, str], target: str | None = None)
     """Every (source, target, port) cell, targets in file order, then ports in table order
     (only the cells into `target` when given)."""
     targets = [n for n in spec.nodes if target is None or n.name == target]
-    return [_cell(spec, source.name, node.name, check, outputs)
-            for node in targets for check in checks_for(spec, node)
-            for source in sources_for(spec, node, check)]
+    probed: dict[str, dict[tuple[str, str], str]] = {}  # per source: its probe results, parsed once
+    pairs: list[Pair] = []
+    for node in targets:
+        listen = _listen_cached(outputs.get(node_key(LISTEN, node.name)))
+        for check in checks_for(spec, node):
+            listening, key = listen is not None and listen.states.get(check.key) == "listening", (
+                node.name, check.key)
+            for source in sources_for(spec, node, check):
+                if source.name not in probed:
+                    probed[source.name] = _probe_cached(outputs.get(node_key(PROBE, source.name)) or "")
+                # Open cells (nearly all of the nodes^2 matrix) skip _cell's per-cell lookups.
+                if listening and probed[source.name].get(key) == "open":
+                    pairs.append(Pair(source.name, node.name, check, Cell.OPEN))
+                else:
+                    pairs.append(_cell(spec, source.name, node.name, check, outputs))
+    return pairs
 
 
 def gathered(outputs: dict[str, str]) -> bool:
