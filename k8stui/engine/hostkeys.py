@@ -28,14 +28,34 @@ def fingerprint(key: asyncssh.SSHKey) -> str:
     return key.get_fingerprint("sha256")
 
 
+# path -> ((inode, size, mtime_ns), parsed file): shared by every KnownHostsFile of that path.
+_PARSED: dict[Path, tuple[tuple[int, int, int], asyncssh.SSHKnownHosts]] = {}
+
+
 class KnownHostsFile:
-    """One known_hosts file: read fresh on every connection, appended to when a key is accepted."""
+    """One known_hosts file: checked for changes on every connection, appended to when a key is accepted."""
 
     def __init__(self, path: str) -> None:
         self.display = path  # as the operator wrote it, for messages
         self.path = Path(path).expanduser()
 
     def load(self) -> asyncssh.SSHKnownHosts:
+        """The file's entries; parsed again only when the file changed (path, inode, size, mtime).
+
+        Every node's connection reads the same file: parsing it per connection cost O(nodes) each,
+        O(nodes^2) for a fan-out. The parsed object is only ever matched against, never changed.
+        """
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return asyncssh.SSHKnownHosts()
+        version = (info.st_ino, info.st_size, info.st_mtime_ns)
+        cached = _PARSED.get(self.path)
+        if cached is None or cached[0] != version:
+            cached = _PARSED[self.path] = (version, self._parse())
+        return cached[1]
+
+    def _parse(self) -> asyncssh.SSHKnownHosts:
         """Parse line by line so one entry asyncssh cannot read does not hide all the others."""
         known = asyncssh.SSHKnownHosts()
         try:

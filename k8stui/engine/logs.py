@@ -27,17 +27,20 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        self._longest_first: list[str] = []  # sorted once per new secret, not once per line
         for secret in secrets:
             self.add(secret)
 
     def add(self, secret: str | None) -> None:
         # Very short values would shred ordinary text; nothing we hold is that short.
-        if secret and len(secret) >= 4:
+        if secret and len(secret) >= 4 and secret not in self._secrets:
             self._secrets.add(secret)
+            self._longest_first = sorted(self._secrets, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
+        for secret in self._longest_first:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
         for pattern in _PATTERNS:
             text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
         return text

@@ -8,7 +8,6 @@ the screen. Human lines are redacted, appended to the node's log and flushed as 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
@@ -34,7 +33,10 @@ class OutputSink:
         self.status: str | None = None  # "skipped" | "changed" from ::k8stui-status::
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self._pending: list[tuple[str, str]] = []
-        self._ticker: asyncio.Task[None] | None = None
+        # A timer armed by the first unflushed line: most steps print a few lines and end within
+        # 50 ms, so a ticking task per step (hundreds in flight in a fan-out) mostly woke for nothing.
+        self._timer: asyncio.TimerHandle | None = None
+        self._open = False
 
     def on_line(self, stream: str, line: str) -> None:
         line = line.rstrip("\r\n")
@@ -46,6 +48,8 @@ class OutputSink:
         self.tail.append(text)
         if len(self._pending) >= FLUSH_LINES:
             self.flush()
+        elif self._timer is None and self._open:
+            self._timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
 
     def _marker(self, line: str) -> None:
         if line.startswith(OUTPUT):
@@ -58,25 +62,20 @@ class OutputSink:
             self.emit(StepProgress(self.node, self.step, self.log.redact(line[len(PROGRESS):].strip())))
 
     def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if not self._pending:
             return
         lines, self._pending = self._pending, []
         self.log.write(self.step, lines)
         self.emit(StepOutput(self.node, self.step, tuple(lines)))
 
-    async def _tick(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_SECONDS)
-            self.flush()
-
     async def __aenter__(self) -> OutputSink:
-        self._ticker = asyncio.create_task(self._tick())
+        self._open = True
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        self._open = False
         self.flush()
