@@ -15,6 +15,7 @@ OFFLINE = True  # conftest: not marked `lab`
 sys.path.insert(0, str(Path(__file__).parent / "models"))
 
 from labmodels import (  # noqa: E402
+    cluster,
     containerd,
     images,
     jsonpath,
@@ -173,3 +174,13 @@ def test_without_cri_socket_two_runtimes_are_ambiguous(node: Path) -> None:
     check = kubeadm_checks.Preflight([])
     assert kubeadm_checks.runtime(check, None, 24) == "containerd" and not check.errors
     assert kubeadm_checks.runtime(check, "/var/run/dockershim.sock", 23) == "docker" and not check.errors
+
+
+def test_nodes_stay_not_ready_while_the_cni_images_cannot_be_pulled(node: Path) -> None:
+    manifest = artifacts.cni_manifest(_spec("1.34")) or ""
+    for flannel, ready in ((manifest.replace("ghcr.io/", "ghcr.invalid/"), False), (manifest, True)):
+        st = cluster.new({"podSubnet": "10.244.0.0/16"})
+        cluster.register(st, "cp-1", "10.0.0.11", True, "v1.34.6", taint=True)
+        assert not cluster.ready(st, "cp-1")[0]  # no CNI yet
+        cluster.apply(st, miniyaml.load_all(flannel), "kube-flannel.yml")
+        assert cluster.ready(st, "cp-1")[0] == ready

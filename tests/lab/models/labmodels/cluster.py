@@ -169,7 +169,7 @@ def ready(st: dict[str, Any], name: str) -> tuple[bool, str]:
         return False, "Kubelet stopped posting node status."
     if not node.get("runtime", True):
         return False, "container runtime is down"
-    if st["cni"] is None:
+    if st["cni"] is None or st.get("cni_problem"):
         return False, (
             "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
             "message:Network plugin returns error: cni plugin not initialized"
@@ -272,6 +272,7 @@ def apply(st: dict[str, Any], objects: list[dict[str, Any]], source: str) -> lis
         cni = CNI_DAEMONSETS.get((k.split("/")[1], name)) if kind == "DaemonSet" else None
         if cni:
             st["cni"] = cni
+            st["cni_problem"] = images.pod_problem(obj)  # pods in ImagePullBackOff: no node gets Ready
         if obj["kind"] == "Service":
             _allocate_node_ports(st, obj)
     return out
@@ -389,11 +390,3 @@ def listed(st: dict[str, Any], kind: str, namespace: str | None) -> list[dict[st
         for k, o in sorted(st["objects"].items())
         if k.split("/")[0] == kind and (namespace is None or k.split("/")[1] == namespace)
     ]
-
-
-def image_problem(obj: dict[str, Any]) -> str | None:
-    for container in obj["spec"]["template"]["spec"].get("containers", []):
-        problem = images.pull_problem(images.normalize(container["image"]))
-        if problem:
-            return problem
-    return None

@@ -9,6 +9,7 @@ are served by the public registries and their China mirrors as long as they carr
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from . import state
 
@@ -109,3 +110,13 @@ def pull(runtime: str, image: str) -> None:
         if normalize(image) not in images:
             images.append(normalize(image))
         state.save(STORE, store)
+
+
+def pod_problem(obj: dict[str, Any]) -> str | None:
+    """Why the pods of a Deployment or DaemonSet cannot pull their images (init containers too), or None."""
+    pod = obj["spec"]["template"]["spec"]
+    for container in [*pod.get("initContainers", []), *pod.get("containers", [])]:
+        problem = pull_problem(normalize(container["image"]))
+        if problem:
+            return problem
+    return None

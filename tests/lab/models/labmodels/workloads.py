@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import cluster
+from . import cluster, images
 
 START_DELAY = 2.0  # seconds from creation to a running, ready pod
 
@@ -38,7 +38,7 @@ def deployment_status(st: dict[str, Any], namespace: str, name: str) -> dict[str
     want = int(obj["spec"].get("replicas", 1))
     nodes = schedulable(st, obj)
     age = time.time() - st["created"].get(cluster.key("Deployment", namespace, name), 0)
-    problem = cluster.image_problem(obj)
+    problem = images.pod_problem(obj)
     if problem:
         reason = f"ImagePullBackOff: {problem}"
     elif not nodes:
@@ -66,16 +66,10 @@ def pods(st: dict[str, Any], namespace: str | None) -> list[dict[str, Any]]:
                 out.append(_pod("kube-system", f"{comp}-{name}", name, node["ip"], "Running"))
         out.append(_pod("kube-system", f"kube-proxy-{name[-5:]}", name, node["ip"], "Running"))
     for ds in cluster.listed(st, "DaemonSet", None):
+        phase = "ImagePullBackOff" if images.pod_problem(ds) else "Running"
         for name, node in sorted(st["nodes"].items()):
-            out.append(
-                _pod(
-                    ds["metadata"]["namespace"],
-                    f"{ds['metadata']['name']}-{name[-5:]}",
-                    name,
-                    node["ip"],
-                    "Running",
-                )
-            )
+            pod_name = f"{ds['metadata']['name']}-{name[-5:]}"
+            out.append(_pod(ds["metadata"]["namespace"], pod_name, name, node["ip"], phase))
     any_ready = any(cluster.ready(st, n)[0] for n in st["nodes"])
     for i in range(2):
         out.append(
