@@ -58,9 +58,12 @@ case "${1:-}" in
     shift
     ensure_system_packages
     ensure_venv "[test]"
-    "$VENV/bin/ruff" check k8stui tests bench
-    "$VENV/bin/lint-imports" --no-cache
-    exec "$VENV/bin/python" -m pytest -q "$@"
+    # Every gate runs even when an earlier one fails, so one run reports everything.
+    status=0
+    "$VENV/bin/ruff" check k8stui tests bench || status=1
+    "$VENV/bin/lint-imports" --no-cache || status=1
+    "$VENV/bin/python" -m pytest -q "$@" || status=$?
+    exit "$status"
     ;;
   k8stui)
     shift
