@@ -174,6 +174,6 @@ async def feed(pilot: object, board: BoardScreen, events: list[EngineEvent]) -> 
     """Hand events to the bridge as the Runner would, flush, and let the board draw them."""
     for event in events:
         board.bridge(event)
-    board.bridge.flush()
-    await pilot.pause()  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
+    for _ in range(4):  # with many panes in view each flush writes a share of the tails
+        board.bridge.flush()
+        await pilot.pause()  # type: ignore[attr-defined]

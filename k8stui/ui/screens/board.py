@@ -35,6 +35,7 @@ Clock = Callable[[], float]
 # After a selection change, pane tails wait this long: the next frame then only redraws the selection,
 # so the key's effect shows at once; the tails catch up at the next flush (~100 ms), nothing is lost.
 INPUT_FIRST_SECONDS = 0.15
+PANES_PER_FLUSH = 8  # tails written per flush when more panes are in view
 
 
 def header_text(model: BoardModel, now: float) -> str:
@@ -84,6 +85,7 @@ class BoardScreen(Screen[None]):
         self.queued: list[tuple[str, str]] = []  # retries asked for while a run was going
         self.active = False  # a Runner call is in flight
         self.stale: set[str] = set()  # nodes whose pane state is not drawn yet (hidden panes wait)
+        self._turn = 0  # which half of the visible panes gets its tail on this flush
         self._lock: RunLock | None = None
         self.sub_title = f"installing cluster {spec.name}"
 
@@ -179,7 +181,14 @@ class BoardScreen(Screen[None]):
         if time.monotonic() - grid.selected_at < INPUT_FIRST_SECONDS:
             return
         self._show_visible(self.clock())  # panes scrolled into view catch up here
-        for pane in grid.visible_panes():
+        visible = grid.visible_panes()
+        self._turn += 1
+        groups = max(1, -(-len(visible) // PANES_PER_FLUSH))
+        for index, pane in enumerate(visible):
+            # Many panes in view: a share of them per flush (24 panes: each at ~3 Hz), so a frame
+            # never repaints every tail at once and a key press is not stuck behind it.
+            if (index + self._turn) % groups:
+                continue
             lines = self.bridge.take(pane.node)
             if lines:
                 pane.write_lines(lines)
