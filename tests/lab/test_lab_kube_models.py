@@ -117,6 +117,13 @@ def test_join_discovery_is_verified_and_cni_manifests_are_checked(env: Lab) -> N
     assert "unsafe" in env.run(worker, f"kubeadm join {cp.ip}:6443 --token {TOKEN}").stderr
     command = env.run(cp, "kubeadm token create --print-join-command --ttl 1h").stdout.strip()
     assert command.startswith(f"kubeadm join {cp.ip}:6443 --token ")
+    # The pause pitfall on a worker: its sandbox image from another registry than the cluster's images.
+    other = "sed -i 's|registry.k8s.io/pause|registry.aliyuncs.com/google_containers/pause|' "
+    env.run(worker, other + "/etc/containerd/config.toml && systemctl restart containerd")
+    stranded = env.run(worker, command)
+    assert stranded.returncode == 1 and "[ERROR k8slab-SandboxImage]" in stranded.stderr, stranded.stderr
+    back = "sed -i 's|registry.aliyuncs.com/google_containers/pause|registry.k8s.io/pause|' "
+    env.run(worker, back + "/etc/containerd/config.toml && systemctl restart containerd")
     joined = env.run(worker, command)
     assert joined.returncode == 0, joined.stderr
     again = env.run(worker, command)

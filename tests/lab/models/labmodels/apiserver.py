@@ -71,6 +71,22 @@ def cluster_info(st: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def kubeadm_config_map(st: dict[str, Any]) -> dict[str, Any]:
+    """kube-system/kubeadm-config: the ClusterConfiguration kubeadm init stored (what joins read)."""
+    conf = st["config"]
+    text = (
+        f"apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+        f"kubernetesVersion: {conf['version']}\nimageRepository: {conf['imageRepository']}\n"
+        f'networking:\n  podSubnet: "{conf["podSubnet"]}"\n  serviceSubnet: {conf["serviceSubnet"]}\n'
+    )
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "data": {"ClusterConfiguration": text},
+        "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
+    }
+
+
 def route(
     st: dict[str, Any], method: str, path: str, query: dict[str, str], body: Any, who: str
 ) -> tuple[bool, Any]:
@@ -81,6 +97,10 @@ def route(
         return False, {"major": "1", "gitVersion": st["config"]["version"]}
     if method == "GET" and path == "/api/v1/namespaces/kube-public/configmaps/cluster-info":
         return False, cluster_info(st)
+    if method == "GET" and path == "/api/v1/namespaces/kube-system/configmaps/kubeadm-config":
+        if who not in ("bootstrap", "admin") and not who.startswith("node:"):
+            raise cluster.Invalid("Unauthorized", 401)
+        return False, kubeadm_config_map(st)
     if method == "POST" and path == "/lab/join":
         if who != "bootstrap":
             raise cluster.Invalid("Unauthorized", 401)

@@ -13,6 +13,7 @@ from typing import Any
 from . import (
     apiserver,
     flags,
+    images,
     kubeadm,
     kubeadm_checks,
     kubeadm_config,
@@ -166,11 +167,12 @@ def join(args: list[str]) -> int:
     minor = kubeadm.minor()
     kubeadm_checks.system(check, minor, cfg["kubelet"], control_plane=cfg["control_plane"])
     cfg["cri"] = kubeadm_checks.cri_socket(cfg["cri"], minor)  # kubeadm-flags.env names it
-    kubeadm_checks.runtime(check, cfg["cri"], minor)
+    runtime = kubeadm_checks.runtime(check, cfg["cri"], minor)
     check.finish()
     server, ca = _discover(cfg)
     ip = cfg["kubelet_args"].get("node-ip") or state.node().get("ip")
     client = kubeclient.Client(server, ca, token=str(cfg["token"]))
+    _check_sandbox(client, runtime, cfg["kubelet_args"], opts)
     body = {
         "name": name,
         "ip": ip,
@@ -201,6 +203,23 @@ def join(args: list[str]) -> int:
         _wait_local_api(str(cfg["advertise"] or ip))
     print(JOINED)
     return 0
+
+
+def _check_sandbox(
+    client: kubeclient.Client, runtime: str, kubelet_args: dict[str, str], opts: dict[str, str]
+) -> None:
+    """This node's sandbox image against the cluster's imageRepository (kubeadm-config, readable with the
+    bootstrap token): the pause pitfall strands pods on workers as much as on control planes."""
+    try:
+        data = client.request("GET", "/api/v1/namespaces/kube-system/configmaps/kubeadm-config")["data"]
+    except kubeclient.ApiError as exc:
+        state.fail(f"error execution phase preflight: unable to fetch the kubeadm-config ConfigMap: {exc}", 1)
+    conf = miniyaml.load_all(data["ClusterConfiguration"])[0]
+    repository, version = str(conf["imageRepository"]), str(conf["kubernetesVersion"])
+    pause = next(i for i in images.kubeadm_list(version, repository) if "/pause:" in i)
+    check = kubeadm_checks.Preflight([i for i in opts.get("--ignore-preflight-errors", "").split(",") if i])
+    kubeadm_checks.sandbox(check, runtime, repository, kubelet_args, pause)
+    check.finish()
 
 
 def _control_plane(
