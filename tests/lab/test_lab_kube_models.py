@@ -148,3 +148,22 @@ def test_join_discovery_is_verified_and_cni_manifests_are_checked(env: Lab) -> N
     second = env.run(cp, f"{kc} apply -f /root/calico.yaml")
     assert second.returncode == 1 and "install exactly one CNI" in second.stderr
     assert "unknown flag: --bogus" in env.run(cp, f"{kc} get nodes --bogus").stderr
+
+
+def test_reset_stops_the_node_and_init_works_again(env: Lab) -> None:
+    cp, worker = env.nodes
+    kc = "kubectl --kubeconfig /etc/kubernetes/admin.conf"
+    assert env.run(worker, "kubeadm reset").returncode == 1  # asks first; no TTY: refuses
+    reset = env.run(worker, "kubeadm reset -f")
+    assert reset.returncode == 0 and "does not clean CNI configuration" in reset.stdout
+    left = env.run(worker, "test -e /etc/kubernetes/kubelet.conf || systemctl is-active kubelet")
+    assert left.returncode != 0
+    assert env.run(cp, "kubeadm reset -f").returncode == 0
+    down = env.run(cp, f"{kc} get --raw /healthz")
+    assert down.returncode == 1 and "admin.conf: no such file or directory" in down.stderr  # gone too
+    assert env.run(cp, "ss -tlnH 'sport = :6443'").stdout.strip() == ""
+    code, out = init(env, init_config(env))
+    assert code == 0 and "initialized successfully" in out, out
+    assert env.run(cp, f"{kc} get --raw /healthz").stdout == "ok\n"
+    nodes = env.run(cp, f"{kc} get nodes").stdout
+    assert "lab1" in nodes and "lab2" not in nodes  # a fresh cluster: the old state went with the reset
