@@ -202,10 +202,15 @@ class BoardScreen(Screen[None]):
                 self.stale.discard(pane.node)
                 pane.show(self.model.rows[pane.node], now)
 
+    def on_screen_resume(self) -> None:
+        """Back from the detail or the summary: draw what changed meanwhile."""
+        self._tick()
+
     def _tick(self) -> None:
         if not self.is_current:
             return
         now = self.clock()
+        self._show_visible(now)  # e.g. panes the mouse wheel scrolled into view
         self._show_header(now)
         for pane in self.query_one(BoardGrid).visible_panes():
             row = self.model.rows[pane.node]
