@@ -42,7 +42,7 @@ from k8stui.recipes.step import Kind
 SECRET_OUTPUTS = ("token", "certificate_key")
 ACKNOWLEDGED = "acknowledged_warnings"  # state output: JSON list of finding codes or texts
 Selector = Callable[[PlannedStep], bool]
-SAVE_INTERVAL = 0.25  # seconds between state writes during a run (see _Saver)
+SAVE_INTERVAL, SAVE_INTERVAL_MAX = 0.25, 2.0  # seconds between state writes during a run (see _Saver)
 
 
 class _Slot:
@@ -66,10 +66,10 @@ class _Slot:
 class _Saver:
     """Writes the state after transitions, coalescing bursts; the write itself runs off the loop.
 
-    At most one write per SAVE_INTERVAL: with hundreds of nodes in flight, transitions come every
-    few ms and each save re-encodes the whole state. A kill -9 still finds a complete file (writes are
-    atomic); it may just be up to SAVE_INTERVAL behind, and the steps it missed run again (they are
-    idempotent). `stop` always writes the final state.
+    At most one write per SAVE_INTERVAL (longer for a big state, up to SAVE_INTERVAL_MAX): with
+    hundreds of nodes in flight, transitions come every few ms and each save re-encodes the whole
+    state. A kill -9 still finds a complete file (writes are atomic); it may just be that much behind,
+    and the steps it missed run again (they are idempotent). `stop` always writes the final state.
     """
 
     def __init__(self, state: RunState) -> None:
@@ -89,10 +89,14 @@ class _Saver:
         while not self._stopping:
             await self._dirty.wait()
             self._dirty.clear()
+            began = time.perf_counter()
             data = self.state.snapshot()
+            # The encoding holds the event loop: a big state (a few hundred nodes' port probes) waits
+            # proportionally longer before the next one, so saving stays a small share of the loop.
+            pause = min(SAVE_INTERVAL_MAX, max(SAVE_INTERVAL, 20 * (time.perf_counter() - began)))
             await asyncio.to_thread(self.state.write, data)
             with contextlib.suppress(asyncio.TimeoutError):  # let transitions pile up (or stop)
-                await asyncio.wait_for(self._stopped.wait(), SAVE_INTERVAL)
+                await asyncio.wait_for(self._stopped.wait(), pause)
 
     async def stop(self) -> None:
         self._stopping = True

@@ -36,6 +36,7 @@ class StepContext:
         return first is not None and first.name == self.node.name
 
     def template_vars(self) -> dict[str, Any]:
+        first = self.spec.first_control_plane  # a scan of the nodes: once per render, not twice
         return {
             "spec": self.spec,
             "k8s": self.spec.kubernetes,
@@ -50,8 +51,8 @@ class StepContext:
             "v": self.version,
             "versions": versions,
             "ssh": self.ssh,
-            "first_cp": self.spec.first_control_plane,
-            "is_first_cp": self.is_first_control_plane,
+            "first_cp": first,
+            "is_first_cp": first is not None and first.name == self.node.name,
             # Firewall openings for this node (k8stui.recipes.ports is the one table) and the endpoint split.
             "ports": ports_for(self.node.role, self.spec.network.cni,
                                workloads=self.spec.kubernetes.untaint_control_plane),

@@ -41,6 +41,9 @@ class Plan:
     spec: ClusterSpec
     nodes: dict[str, list[PlannedStep]] = field(default_factory=dict)
     os: dict[str, OsInfo] = field(default_factory=dict)
+    # step id -> the nodes its target names: fixed by the spec, so computed once per plan (not per
+    # re-planned node, which made the facts phase O(nodes^2)).
+    targeted: dict[str, set[str]] = field(default_factory=dict)
 
     def steps(self, node: str) -> list[PlannedStep]:
         return self.nodes[node]
@@ -90,9 +93,9 @@ def build_plan(spec: ClusterSpec, facts: dict[str, Facts] | None = None,
     plan = Plan(spec)
     for node in spec.nodes:
         plan.os[node.name] = node_os(node, facts, os_override)
-    targeted = {s.id: {n.name for n in members(spec, s.targets)} for s in CATALOG}
+    plan.targeted = {s.id: {n.name for n in members(spec, s.targets)} for s in CATALOG}
     for node in spec.nodes:
-        plan.nodes[node.name] = _choose(plan, node.name, facts, targeted)
+        plan.nodes[node.name] = _choose(plan, node.name, facts, plan.targeted)
     _link(plan, list(plan.nodes))
     return plan
 
@@ -104,8 +107,9 @@ def replan_node(plan: Plan, node: str, facts: dict[str, Facts]) -> list[PlannedS
     steps can change (OS-dependent steps have no cross-node dependents).
     """
     plan.os[node] = node_os(plan.spec.node(node), facts, None)
-    targeted = {s.id: {n.name for n in members(plan.spec, s.targets)} for s in CATALOG}
-    plan.nodes[node] = _choose(plan, node, facts, targeted)
+    if not plan.targeted:
+        plan.targeted = {s.id: {n.name for n in members(plan.spec, s.targets)} for s in CATALOG}
+    plan.nodes[node] = _choose(plan, node, facts, plan.targeted)
     _link(plan, [node])
     return plan.nodes[node]
 

@@ -168,18 +168,22 @@ class Probe:
 def probes_from(spec: ClusterSpec, source: str, outputs: dict[str, str]) -> list[Probe]:
     """What `source` must connect to: every other node's ports that its listener really holds."""
     me = spec.node(source)
+    from_plane = me.is_control_plane
     probes = []
-    by_role: dict[str, list[Check]] = {}  # the checks depend on the role only: not one table per target
+    # The checks depend on the role only: one table per role, each check's key and who may probe it
+    # computed once (this loop runs nodes^2 x ports times over a run).
+    by_role: dict[str, list[tuple[Check, str]]] = {}
     for target in spec.nodes:
         listen = _listen_cached(outputs.get(node_key(LISTEN, target.name)))  # read-only: shared parse
         if target.name == me.name or listen is None or not target.node_ip:
             continue
         if target.role not in by_role:
-            by_role[target.role] = checks_for(spec, target)
-        for check in by_role[target.role]:
-            wanted = me.is_control_plane or not check.control_planes_only  # as sources_for, without a scan
-            if wanted and _probeable(check, listen.states.get(check.key, "")):
-                probes.append(Probe(target.name, target.node_ip, check.proto, check.port, int(listen.until)))
+            by_role[target.role] = [(c, c.key) for c in checks_for(spec, target)
+                                    if from_plane or not c.control_planes_only]  # as sources_for
+        states, until = listen.states, int(listen.until)
+        for check, key in by_role[target.role]:
+            if _probeable(check, states.get(key, "")):
+                probes.append(Probe(target.name, target.node_ip, check.proto, check.port, until))
     return probes
 
 
@@ -273,12 +277,14 @@ def build(spec: ClusterSpec, outputs: dict[str, str], target: str | None = None)
     targets = [n for n in spec.nodes if target is None or n.name == target]
     probed: dict[str, dict[tuple[str, str], str]] = {}  # per source: its probe results, parsed once
     pairs: list[Pair] = []
+    planes = spec.control_planes  # as sources_for, without a scan of the nodes per (target, port)
     for node in targets:
         listen = _listen_cached(outputs.get(node_key(LISTEN, node.name)))
         for check in checks_for(spec, node):
             listening, key = listen is not None and listen.states.get(check.key) == "listening", (
                 node.name, check.key)
-            for source in sources_for(spec, node, check):
+            sources = planes if check.control_planes_only else spec.nodes
+            for source in (n for n in sources if n.name != node.name):
                 if source.name not in probed:
                     probed[source.name] = _probe_cached(outputs.get(node_key(PROBE, source.name)) or "")
                 # Open cells (nearly all of the nodes^2 matrix) skip _cell's per-cell lookups.
