@@ -88,6 +88,8 @@ class _Saver:
     async def _loop(self) -> None:
         while not self._stopping:
             await self._dirty.wait()
+            if self._stopping:  # `stop` writes the final state itself: not twice
+                break
             self._dirty.clear()
             began = time.perf_counter()
             data = self.state.snapshot()
