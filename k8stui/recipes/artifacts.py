@@ -139,9 +139,18 @@ def cni_manifest(spec: ClusterSpec) -> str | None:
     if cni == "flannel":
         flannel, plugin = versions.flannel_images(china)
         return _render("cni/flannel.yaml.j2", net=spec.network, flannel_image=flannel, plugin_image=plugin,
-                       version=versions.FLANNEL_VERSION)
+                       version=versions.FLANNEL_VERSION, iface_by_node_ip=_split_addresses(spec))
     return _render("cni/calico.yaml.j2", net=spec.network, images=versions.calico_images(china),
                    version=versions.CALICO_VERSION, crds=CALICO_CRDS)
+
+
+def _split_addresses(spec: ClusterSpec) -> bool:
+    """Some node's internal IP differs from its SSH address (NAT'd or multi-NIC nodes).
+
+    Flannel then must not guess the default-route NIC: it binds to the NIC holding the node IP
+    (the kubelet's node-ip, which is what status.hostIP reports).
+    """
+    return any(n.internal_ip and n.internal_ip != n.address for n in spec.nodes)
 
 
 # (group, version, plural, kind, scope) of the CRDs calico-node and kube-controllers watch: Calico's

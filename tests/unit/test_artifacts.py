@@ -145,11 +145,26 @@ def test_flannel_manifest() -> None:
 
 def test_flannel_china_images_and_no_iface_by_default() -> None:
     spec = make_spec({"packageMirror": "aliyun"})
+    # Every node reached at its node IP: flannel keeps its own default (the default-route NIC).
+    nodes = [n.model_copy(update={"address": n.node_ip, "internal_ip": None}) for n in spec.nodes]
+    spec = spec.model_copy(update={"nodes": nodes})
     ds = next(o for o in _valid_objects(artifacts.cni_manifest(spec) or "") if o["kind"] == "DaemonSet")
     pod = ds["spec"]["template"]["spec"]
     assert not any(a.startswith("--iface") for a in pod["containers"][0]["args"])
     images = [c["image"] for c in pod["containers"] + pod["initContainers"]]
     assert images and not any(i.startswith("ghcr.io/") for i in images)
+
+
+def test_flannel_binds_to_the_node_ip_when_ssh_address_differs() -> None:
+    spec = make_spec()
+    nodes = [n.model_copy(update={"address": f"203.0.113.{i + 10}", "internal_ip": n.node_ip})
+             for i, n in enumerate(spec.nodes)]
+    spec = spec.model_copy(update={"nodes": nodes})
+    ds = next(o for o in _valid_objects(artifacts.cni_manifest(spec) or "") if o["kind"] == "DaemonSet")
+    container = ds["spec"]["template"]["spec"]["containers"][0]
+    assert "--iface=$(NODE_IP)" in container["args"]
+    env = {e["name"]: e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") for e in container["env"]}
+    assert env["NODE_IP"] == "status.hostIP"
 
 
 def test_calico_manifest() -> None:
