@@ -43,13 +43,13 @@ def run_headless(args: argparse.Namespace) -> int:
 
 
 async def _demo(workdir: Path, args: argparse.Namespace, out: Printer) -> Summary:
-    from k8stui.sim.cluster import Fault, SimCluster
+    from k8stui.sim.cluster import DEMO_VERSION, Fault, SimCluster
 
     workers = args.nodes - 1
     victim = f"node-{workers}" if workers and not args.no_failure else None
     faults = {(victim, FAILING_STEP): Fault("fail")} if victim else {}
     async with await SimCluster.start(workdir / "sim", workers=workers, speed=args.speed,
-                                      faults=faults) as sim:
+                                      faults=faults, version=DEMO_VERSION) as sim:
         _banner(sim.spec.nodes, victim)
         runner = _runner(sim.spec, RunState.open(sim.spec.name, workdir / "state"), out)
         summary = await drive(runner.run, runner.cancel, out)

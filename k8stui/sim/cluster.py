@@ -19,8 +19,10 @@ from types import TracebackType
 
 import asyncssh
 
+from k8stui.model import versions
 from k8stui.model.cluster import ClusterSpec
 from k8stui.model.facts import OsInfo
+from k8stui.model.versions import Version
 from k8stui.sim.node import Fault, SimNode, World
 from k8stui.sim.pki import SimPKI
 from k8stui.sim.server import NodeServer, process_factory
@@ -33,6 +35,10 @@ FIRST_HOST = 11
 # server's CPU is shared with the client under test in this one process. Clients negotiate it as usual.
 SIM_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
 ENDPOINT = "k8s-api.sim.internal:6443"  # multi-control-plane sims need an endpoint; nothing resolves it
+
+
+# The demo installs the newest upstream-supported minor (its latest known patch).
+DEMO_VERSION = str(Version.parse(f"1.{max(versions.SUPPORTED_MINORS)}"))
 
 
 def node_address(index: int) -> tuple[str, str]:

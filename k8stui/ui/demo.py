@@ -18,7 +18,7 @@ from textual.content import Content
 from k8stui.engine.ssh import ConnectOptions
 from k8stui.model.cluster import ClusterSpec, NodeSpec
 from k8stui.model.facts import Facts
-from k8stui.sim.cluster import Fault, SimCluster
+from k8stui.sim.cluster import DEMO_VERSION, Fault, SimCluster
 from k8stui.ui.app import K8sTuiApp
 from k8stui.ui.files import save_cluster
 from k8stui.ui.screens.board import install_screen
@@ -60,7 +60,8 @@ def victim_of(nodes: int) -> str | None:
 async def start_sim(workdir: Path, nodes: int, failure: bool = True, speed: float = 1.0) -> SimCluster:
     victim = victim_of(nodes) if failure else None
     faults = {(victim, FAILING_STEP): Fault("fail", times=1)} if victim else {}
-    return await SimCluster.start(workdir / "sim", workers=nodes - 1, speed=speed, faults=faults)
+    return await SimCluster.start(workdir / "sim", workers=nodes - 1, speed=speed, faults=faults,
+                                  version=DEMO_VERSION)
 
 
 async def sim_probe(spec: ClusterSpec, node: NodeSpec, prompt: HostKeyPrompt) -> Facts:
