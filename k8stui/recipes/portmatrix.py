@@ -164,6 +164,12 @@ class Probe:
     def token(self) -> str:
         return f"{self.target}:{self.proto}/{self.port}"
 
+    @property
+    def line(self) -> str:
+        """`target|ip|proto|port|until`, as ports-probe lists it (built here: Jinja's `~` chain was
+        half of that template's render time, and it has nodes x ports lines)."""
+        return f"{self.target}|{self.ip}|{self.proto}|{self.port}|{self.until}"
+
 
 def probes_from(spec: ClusterSpec, source: str, outputs: dict[str, str]) -> list[Probe]:
     """What `source` must connect to: every other node's ports that its listener really holds."""
