@@ -97,9 +97,14 @@ def _names(nodes: list[str]) -> str:
     return ", ".join(nodes)
 
 
+def _sharing(ctx: _Node, key: Callable[[Facts], str]) -> list[str]:
+    """The other nodes whose `key` equals this node's (an empty value never matches)."""
+    mine = key(ctx.facts)
+    return [n for n, f in ctx.others.items() if mine and key(f) == mine]
+
+
 def _duplicate_hostname(ctx: _Node) -> Iterator[Finding]:
-    name = ctx.facts.hostname.lower()
-    same = [n for n, f in ctx.others.items() if name and f.hostname.lower() == name]
+    same = _sharing(ctx, lambda f: f.hostname.lower())
     if same:
         yield ctx.finding(
             "warning", "duplicate-hostname",
@@ -111,7 +116,7 @@ def _duplicate_hostname(ctx: _Node) -> Iterator[Finding]:
 
 def _duplicate_uuid(ctx: _Node) -> Iterator[Finding]:
     uuid = ctx.facts.product_uuid.strip().lower()
-    same = [n for n, f in ctx.others.items() if uuid and f.product_uuid.strip().lower() == uuid]
+    same = _sharing(ctx, lambda f: f.product_uuid.strip().lower())
     if same:
         yield ctx.finding(
             "error", "duplicate-product-uuid",
