@@ -8,6 +8,7 @@ the Runner drives one run at a time, and the healthy nodes of the current run ke
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -85,7 +86,8 @@ class BoardScreen(Screen[None]):
         self.queued: list[tuple[str, str]] = []  # retries asked for while a run was going
         self.active = False  # a Runner call is in flight
         self.stale: set[str] = set()  # nodes whose pane state is not drawn yet (hidden panes wait)
-        self._turn = 0  # which half of the visible panes gets its tail on this flush
+        self._turn = 0  # which band of the visible panes gets its tail on this flush
+        self._header_shown = ("", "")  # the header and hint texts on screen
         self._lock: RunLock | None = None
         self.sub_title = f"installing cluster {spec.name}"
 
@@ -99,6 +101,11 @@ class BoardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Output storms allocate fast, so the collector runs full passes often; each one walked every
+        # object of the app (~150k: modules, CSS, widgets), 40-150 ms with the loop stopped. Freezing
+        # them (after one collection, so no garbage is frozen) leaves those passes the run's own objects.
+        gc.collect()
+        gc.freeze()
         self.bridge.start(self)
         self.set_interval(1.0, self._tick, name="board-clock")
         grid = self.query_one(BoardGrid)
@@ -108,6 +115,7 @@ class BoardScreen(Screen[None]):
             self.call_after_refresh(self._start_install)
 
     def on_unmount(self) -> None:
+        gc.unfreeze()  # what the board held may be collected again
         self.bridge.stop()
         if self.runner is not None and self.active:
             self.runner.cancel()
@@ -183,12 +191,13 @@ class BoardScreen(Screen[None]):
         self._show_visible(self.clock())  # panes scrolled into view catch up here
         visible = grid.visible_panes()
         self._turn += 1
+        # Many panes in view: one band of them per flush (24 panes: each at ~3 Hz), so a frame never
+        # repaints every tail at once and a key press is not stuck behind it. A band of neighbours,
+        # not every third pane: the frame renders what lies within the box around the changes.
         groups = max(1, -(-len(visible) // PANES_PER_FLUSH))
-        for index, pane in enumerate(visible):
-            # Many panes in view: a share of them per flush (24 panes: each at ~3 Hz), so a frame
-            # never repaints every tail at once and a key press is not stuck behind it.
-            if (index + self._turn) % groups:
-                continue
+        size = -(-len(visible) // groups)
+        start = self._turn % groups * size
+        for pane in visible[start:start + size]:
             lines = self.bridge.take(pane.node)
             if lines:
                 pane.write_lines(lines)
@@ -218,9 +227,15 @@ class BoardScreen(Screen[None]):
                 pane.show(row, now)
 
     def _show_header(self, now: float) -> None:
-        self.query_one("#board-header", Static).update(header_text(self.model, now), layout=False)
+        # Only when the text changed (the clock ticks once a second, events come at ~10 Hz): a Static
+        # repaints on every update, and a dirty top row stretches the frame's render box up to it.
+        shown = (header_text(self.model, now), hint_text(self.model))
+        if shown == self._header_shown:
+            return
+        self._header_shown = shown
+        self.query_one("#board-header", Static).update(shown[0], layout=False)
         hint = self.query_one("#board-hint", Static)
-        hint.update(hint_text(self.model), layout=False)
+        hint.update(shown[1], layout=False)
         hint.set_class(any(r.failure for r in self.model.rows.values()), "-failed")
 
     # -- actions ---------------------------------------------------------------------------------
