@@ -16,7 +16,7 @@ from board_support import (
     lab_spec,
 )
 from textual import events
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Log
 
 from k8stui.engine.events import StepOutput
@@ -165,3 +165,21 @@ def test_display_line_and_log_tail(tmp_path: Path) -> None:
         handle.write(" end\nnext\n")
     assert tail.read() == ["partial end", "next"]
     assert LogTail(tmp_path / "missing.log").read() == []
+
+
+class _TailApp(App[None]):
+    CSS = "PaneTail { height: 3; }"
+
+    def compose(self) -> ComposeResult:
+        yield PaneTail(max_lines=5)
+
+
+async def test_pane_tail_shows_the_newest_lines_and_masks_control_characters() -> None:
+    app = _TailApp()
+    async with app.run_test(size=(30, 5)) as pilot:
+        tail = app.query_one(PaneTail)
+        tail.write_lines(["one", "two\tx", "", "three\x1b[31m", "four\nfive", "six"])
+        await pilot.pause()
+        assert tail.lines == ["two     x", "three\ufffd[31m", "four", "five", "six"]  # 5 kept, "" dropped
+        shown = [tail.render_line(y).text.rstrip() for y in range(3)]
+        assert shown == ["four", "five", "six"]  # the end, as far as the height goes
