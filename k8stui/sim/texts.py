@@ -190,8 +190,12 @@ def failure_lines(step: str, spec: ClusterSpec, node: NodeSpec, os: OsInfo) -> l
     """What a failing `step` prints on stderr (the realistic error a fault stands for)."""
     server = api_server(spec)
     if step == "containerd":
-        return ["E: Unable to locate package containerd.io"] if os.family == "debian" else [
-            "Error: Unable to find a match: containerd.io"]
+        # A mirror that drops the download half-way: the kind of failure a retry fixes.
+        if os.family == "el":
+            return ["Error: Failed to download packages: containerd.io: Cannot download, "
+                    "all mirrors were already tried without success"]
+        return ["E: Failed to fetch containerd.io  503  Service Unavailable [IP: 203.0.113.80 443]",
+                "E: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?"]
     if step == "kube-packages":
         return [f"E: Version '{spec.kubernetes.version}-1.1' for 'kubeadm' was not found"]
     if step == "kube-repo":

@@ -270,7 +270,7 @@ async def test_fault_fail_once_then_succeed(sim: SimCluster) -> None:
     async with await sim.connect("node-1") as conn:
         failed = await step(conn, "node-1", "containerd", 11)
         assert failed.exit_status == 1
-        assert "E: Unable to locate package containerd.io" in failed.stderr
+        assert "E: Failed to fetch containerd.io" in failed.stderr
         assert "::k8stui-status::" not in failed.stdout
         assert "containerd" not in sim.node("node-1").applied
         again = await play(conn, "11-containerd.sh")
