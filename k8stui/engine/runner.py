@@ -36,7 +36,7 @@ from k8stui.engine.summary import build_summary
 from k8stui.model.cluster import ClusterSpec, NodeSpec
 from k8stui.model.facts import Facts
 from k8stui.recipes.catalog import BY_ID
-from k8stui.recipes.plan import Plan, PlannedStep, build_plan, replan_node
+from k8stui.recipes.plan import PlannedStep, build_plan, replan_node
 from k8stui.recipes.step import Kind
 
 SECRET_OUTPUTS = ("token", "certificate_key")
@@ -145,7 +145,6 @@ class Runner:
         return merged
 
     def _reset(self) -> None:
-        self._plans: dict[str, Plan] = {n.name: self.plan for n in self.spec.nodes}
         self._selected: dict[str, list[PlannedStep]] = {}
         self._results: dict[tuple[str, str], StepResult] = {}
         self._gates: dict[tuple[str, str], asyncio.Future[StepResult]] = {}
@@ -158,6 +157,7 @@ class Runner:
 
     async def run(self) -> Summary:
         """Walk every selected node's plan to the end (or until cancelled)."""
+        self.plan = build_plan(self.spec, self.facts or None)  # what earlier runs learned
         unknown = self.only_nodes - {n.name for n in self.spec.nodes}
         if unknown:
             raise ValueError(f"no such node(s): {', '.join(sorted(unknown))}")
@@ -201,8 +201,8 @@ class Runner:
 
     async def _execute(self, selector: Callable[[str], Selector | None],
                        whole_state: bool = False) -> Summary:
-        """Run the selected steps; the summary covers this run, or with `whole_state` every row on disk."""
-        self.plan = build_plan(self.spec, self.facts or None)  # what earlier runs learned
+        """Run the selected steps of `self.plan`; the summary covers this run, or with `whole_state`
+        every row on disk."""
         self._reset()
         self._sem = asyncio.Semaphore(self.concurrency)
         self._saver = _Saver(self.state)
@@ -273,7 +273,7 @@ class Runner:
                 log.note(planned.step.id, f"=== {problem}")
                 return result(planned, Status.FAILED, started, message=problem)
         try:
-            script = self._plans[planned.node].render(planned, self.facts, self.outputs)
+            script = self.plan.render(planned, self.facts, self.outputs)
         except Exception as err:  # a template bug must fail this step, not the whole run
             message = f"could not render {planned.script}: {type(err).__name__}: {err}"
             log.note(planned.step.id, message)
@@ -349,9 +349,8 @@ class Runner:
 
     def _replan(self, node: str, facts_step: PlannedStep) -> list[PlannedStep]:
         """The node's OS is known now: rebuild its plan (OS-dependent steps) and keep the selection."""
-        plan = self._plans[node]
         pick = self._selectors[node]
-        fresh = replan_node(plan, node, self.facts)
+        fresh = replan_node(self.plan, node, self.facts)
         steps = [p for p in fresh if pick and (pick(p) or p.step.id == facts_step.step.id)]
         if [p.step.id for p in steps] != [p.step.id for p in self._selected[node]]:
             self._emit(NodePlanned(node, tuple(p.step.id for p in steps)))
@@ -417,7 +416,7 @@ class Runner:
     def _summary(self, walking: list[str], whole_state: bool) -> Summary:
         results = dict(self._results)
         if whole_state:
-            planned = {p.key for node, plan in self._plans.items() for p in plan.steps(node)}
+            planned = {p.key for p in self.plan}
             results = {key: self._previous(key) for key in planned if self.state.row(*key)} | results
         logs = {n: str(self.logs.path(n)) for n in sorted({k[0] for k in results})}
         return build_summary(self.spec.name, self.state, results, self._cancelled, logs)
