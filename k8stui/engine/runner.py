@@ -284,8 +284,7 @@ class Runner:
             message = getattr(err, "message", None) or f"cannot connect: {err}"
             log.note(planned.step.id, f"=== {message}")
             return result(planned, Status.FAILED, started, message=message)
-        outcome = await RemoteStep(planned, session, self.logs.node(planned.node), self._emit).run(
-            script, mode, started)
+        outcome = await RemoteStep(planned, session, log, self._emit).run(script, mode, started)
         self._publish(planned, outcome.outputs)
         return outcome.result
 
